@@ -1,0 +1,1 @@
+"""Warehouse schema, seeded demo data and the loader for a marketplace's own extract."""

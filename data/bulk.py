@@ -1,0 +1,61 @@
+"""Bulk-insert polars frames into warehouse tables: Arrow into DuckDB, COPY into PostgreSQL.
+
+Rows go in through the caller's Connection, so a load that spans tables commits or rolls back
+as one transaction. Never row-by-row INSERTs.
+"""
+
+import io
+
+import polars as pl
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+
+from data.schema import metadata
+
+
+def table_schema(table: Table) -> dict[str, pl.DataType]:
+    """The polars dtype of each column of a warehouse table (money as Decimal(14, 2))."""
+    kinds = {
+        "INTEGER": pl.Int64,
+        "TEXT": pl.String,
+        "VARCHAR": pl.String,
+        "DATETIME": pl.Datetime("us"),
+        "NUMERIC": pl.Decimal(14, 2),
+        "BOOLEAN": pl.Boolean,
+    }
+    out = {}
+    for column in table.columns:
+        name = type(column.type).__visit_name__.upper()
+        name = {"STRING": "VARCHAR"}.get(name, name)
+        out[column.name] = kinds[name]
+    return out
+
+
+def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
+    """Append `frame` (exactly the table's columns) to `table_name` inside the caller's transaction."""
+    table = metadata.tables[table_name]
+    frame = frame.select(pl.col(name).cast(dtype) for name, dtype in table_schema(table).items())
+    if frame.height == 0:
+        return
+    dialect = conn.dialect.name
+    if dialect == "duckdb":
+        raw = conn.connection.driver_connection
+        view = f"_bulk_{table_name}"
+        raw.register(view, frame.to_arrow())
+        try:
+            columns = ", ".join(frame.columns)
+            # table_name comes from the schema's allow-list above, never from input.
+            raw.execute(f"INSERT INTO {table_name} ({columns}) SELECT {columns} FROM {view}")
+        finally:
+            raw.unregister(view)
+    elif dialect == "postgresql":
+        raw = conn.connection.driver_connection
+        columns = ", ".join(frame.columns)
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+                for chunk in frame.iter_slices(200_000):
+                    buffer = io.BytesIO()
+                    chunk.write_csv(buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.f")
+                    copy.write(buffer.getvalue())
+    else:
+        raise NotImplementedError(f"bulk loading into {dialect} is not supported")

@@ -1,0 +1,164 @@
+"""Evaluate a policy over scorecard features: badge, failed rules, margins, Trade Assurance Amount.
+
+`features` is the frame `queries.scorecard.fetch_features` returns (one row per supplier, with
+enrolled, account_age_days, orders_6m, gmv_6m_usd and the rates). Sliders call `evaluate` and `diff`
+on every move, so everything here is a handful of vectorised polars expressions.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import polars as pl
+
+from policy.policy import Policy
+
+BADGES = ("not_enrolled", "region_not_open", "not_qualified", "qualified")
+BADGE = pl.Enum(BADGES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One qualification rule: margin ≥ 0 passes; a null margin passes or fails by `null_passes`."""
+
+    name: str
+    feature: str
+    threshold: str  # the Policy field
+    kind: str  # "min": value ≥ threshold; "max": value ≤ threshold
+    unit: str
+    null_passes: bool | None  # None: the feature is never null
+
+
+RULES = (
+    Rule("account_age", "account_age_days", "min_account_age_days", "min", "days", None),
+    Rule("min_orders", "orders_6m", "min_orders_6m", "min", "orders", None),
+    Rule("min_gmv", "gmv_6m_usd", "min_gmv_6m_usd", "min", "USD", None),
+    Rule("on_time", "on_time_rate_6m", "min_on_time_rate", "min", "rate", False),
+    Rule("claims", "claim_rate_6m", "max_claim_rate", "max", "rate", False),
+    Rule("response_rate", "response_rate_30d", "min_response_rate", "min", "rate", True),
+    Rule("response_time", "median_response_hours_30d", "max_median_response_hours", "max", "hours", True),
+)
+RULE_NAMES = tuple(rule.name for rule in RULES)
+
+# failed_mask bit i is RULES[i]; the text joins failed names with ';' in RULES order.
+_MASK_TEXT = {
+    mask: ";".join(rule.name for i, rule in enumerate(RULES) if mask >> i & 1) for mask in range(1 << len(RULES))
+}
+
+
+def margin_expr(rule: Rule, policy: Policy) -> pl.Expr:
+    """How far the supplier is from the threshold, in the rule's unit; ≥ 0 passes, null when no value."""
+    threshold = pl.lit(getattr(policy, rule.threshold), dtype=pl.Float64)
+    value = pl.col(rule.feature).cast(pl.Float64)
+    return (value - threshold) if rule.kind == "min" else (threshold - value)
+
+
+def passes_expr(rule: Rule, policy: Policy) -> pl.Expr:
+    passed = margin_expr(rule, policy) >= 0
+    return passed if rule.null_passes is None else passed.fill_null(rule.null_passes)
+
+
+def _cents(value: float) -> int:
+    return int(Decimal(repr(float(value))) * 100)
+
+
+def amount_expr(policy: Policy) -> pl.Expr:
+    """min(cap, max(floor, multiplier × gmv_6m_usd)) rounded down to whole 100 USD, exact in integers.
+
+    gmv is carried in cents and the multiplier as the fraction p/q of its decimal spelling, so
+    0.8 × 12,500 is exactly 10,000.
+    """
+    ratio = Fraction(Decimal(repr(float(policy.amount_multiplier))))
+    p, q = ratio.numerator, ratio.denominator
+    gmv_cents = (pl.col("gmv_6m_usd") * 100).round().cast(pl.Int128)
+    scaled = pl.min_horizontal(
+        pl.lit(_cents(policy.amount_cap_usd) * q, dtype=pl.Int128),
+        pl.max_horizontal(pl.lit(_cents(policy.amount_floor_usd) * q, dtype=pl.Int128), gmv_cents * p),
+    )
+    return (scaled // (q * 10_000) * 100).cast(pl.Float64)
+
+
+def badge_exprs(policy: Policy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(badge, failed_mask, ta_amount_usd) as expressions over a features frame."""
+    mask = pl.lit(0, dtype=pl.UInt8)
+    for i, rule in enumerate(RULES):
+        mask = mask | pl.when(passes_expr(rule, policy)).then(pl.lit(0, pl.UInt8)).otherwise(pl.lit(1 << i, pl.UInt8))
+    if "*" in policy.open_countries:
+        region_open = pl.lit(True)
+    else:
+        region_open = pl.col("country_code").is_in(list(policy.open_countries))
+    badge = (
+        pl.when(~pl.col("enrolled"))
+        .then(pl.lit("not_enrolled"))
+        .when(~region_open)
+        .then(pl.lit("region_not_open"))
+        .when(mask == 0)
+        .then(pl.lit("qualified"))
+        .otherwise(pl.lit("not_qualified"))
+        .cast(BADGE)
+    )
+    failed = pl.when(badge == "not_qualified").then(mask).otherwise(pl.lit(0, pl.UInt8))
+    amount = pl.when(badge == "qualified").then(amount_expr(policy)).otherwise(pl.lit(0.0))
+    return badge.alias("badge"), failed.alias("failed_mask"), amount.alias("ta_amount_usd")
+
+
+def failed_rules_text(mask: pl.Expr) -> pl.Expr:
+    """The failed rule names joined with ';' (empty when none), from a failed_mask column."""
+    return mask.replace_strict(_MASK_TEXT, return_dtype=pl.String)
+
+
+def evaluate(features: pl.DataFrame, policy: Policy, *, margins: bool = True) -> pl.DataFrame:
+    """One row per supplier: supplier_id, badge, failed_rules, failed_mask, ta_amount_usd, margin_<rule>.
+
+    failed_rules names the rules a not_qualified supplier fails (empty for every other badge).
+    """
+    badge, failed, amount = badge_exprs(policy)
+    extra = [margin_expr(rule, policy).alias(f"margin_{rule.name}") for rule in RULES] if margins else []
+    return features.select(pl.col("supplier_id"), badge, failed, amount, *extra).with_columns(
+        failed_rules_text(pl.col("failed_mask")).alias("failed_rules")
+    )
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changes when policy `a` is replaced by policy `b`."""
+
+    before: pl.DataFrame  # supplier_id, badge, ta_amount_usd under a
+    after: pl.DataFrame  # the same under b
+    gained: pl.DataFrame  # supplier ids qualified under b and not under a
+    lost: pl.DataFrame  # supplier ids qualified under a and not under b
+    qualified_before: int
+    qualified_after: int
+    amount_before_usd: float
+    amount_after_usd: float
+
+    @property
+    def qualified_change(self) -> int:
+        return self.qualified_after - self.qualified_before
+
+    @property
+    def amount_change_usd(self) -> float:
+        return self.amount_after_usd - self.amount_before_usd
+
+
+def _badges(features: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    badge, failed, amount = badge_exprs(policy)
+    return features.select(pl.col("supplier_id"), badge, failed, amount)
+
+
+def diff(features: pl.DataFrame, a: Policy, b: Policy) -> Diff:
+    """Who gains and who loses the badge going from policy `a` to policy `b`, and the change in amount."""
+    before, after = _badges(features, a), _badges(features, b)
+    was = before["badge"] == "qualified"
+    now = after["badge"] == "qualified"
+    ids = features["supplier_id"]
+    return Diff(
+        before=before,
+        after=after,
+        gained=pl.DataFrame({"supplier_id": ids.filter(now & ~was)}),
+        lost=pl.DataFrame({"supplier_id": ids.filter(was & ~now)}),
+        qualified_before=int(was.sum()),
+        qualified_after=int(now.sum()),
+        amount_before_usd=float(before["ta_amount_usd"].sum()),
+        amount_after_usd=float(after["ta_amount_usd"].sum()),
+    )
