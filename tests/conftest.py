@@ -1,0 +1,30 @@
+"""Shared fixtures: a throwaway PostgreSQL server for the session, and an engine per backend."""
+
+import itertools
+
+import pytest
+from sqlalchemy import create_engine
+
+from tests.pgserver import PgServer
+from tests.warehouse import duckdb_memory_engine
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def engine(request):
+    """An empty warehouse engine on each backend (no schema yet)."""
+    if request.param == "duckdb":
+        eng = duckdb_memory_engine()
+    else:
+        server = request.getfixturevalue("pg_server")
+        eng = create_engine(server.create_database(f"t{next(_db_numbers)}"))
+    yield eng
+    eng.dispose()
