@@ -1,0 +1,28 @@
+"""Cached fetchers for the dashboard: one engine per warehouse URL, results cached by hashable keys.
+
+Frames are cached with st.cache_resource (shared, not copied per session: polars frames are never
+mutated in place), every cache bounded by ttl and max_entries.
+"""
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from queries.engine import warehouse_engine
+from queries.scorecard import fetch_features
+
+TTL = "10m"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def engine_for(url: str):
+    """One read-only Engine per warehouse URL for the whole server."""
+    return warehouse_engine(url, read_only=True)
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing the scorecard in the warehouse…")
+def features(url: str, as_of: date) -> pl.DataFrame:
+    """Every supplier's scorecard features at `as_of` (see queries.scorecard.fetch_features)."""
+    with engine_for(url).connect() as conn:
+        return fetch_features(conn, as_of)
