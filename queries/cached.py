@@ -26,3 +26,13 @@ def features(url: str, as_of: date) -> pl.DataFrame:
     """Every supplier's scorecard features at `as_of` (see queries.scorecard.fetch_features)."""
     with engine_for(url).connect() as conn:
         return fetch_features(conn, as_of)
+
+
+@st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
+def freshness(url: str) -> dict:
+    """latest_order_at, latest_activity_at and default_as_of (the day after the latest activity)."""
+    from queries.uptake import default_as_of, fetch_freshness
+
+    with engine_for(url).connect() as conn:
+        fresh = fetch_freshness(conn)
+    return {**fresh, "default_as_of": default_as_of(fresh)}

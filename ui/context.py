@@ -1,0 +1,93 @@
+"""The shared sidebar and the view every page reads: warehouse, as-of date, filters, policy.
+
+app.py calls `sidebar()` once per run; pages call `current_view()`. The as-of date, the filters,
+the selected supplier and the policy travel in the URL (widgets bound to query parameters), so a
+copied URL reopens the same view.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from policy import DEFAULT_POLICY, Policy
+from queries import cached
+from queries.engine import describe, resolve_url
+
+VIEW_KEY = "_view"
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page shows: one warehouse at one as-of date, filtered, under one policy."""
+
+    url: str
+    warehouse_label: str
+    as_of: date
+    countries: tuple[str, ...]  # empty = all
+    categories: tuple[str, ...]  # empty = all
+    policy: Policy
+    policy_name: str
+
+    def filter(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Rows of a per-supplier frame in the selected countries and categories."""
+        if self.countries:
+            frame = frame.filter(pl.col("country_code").is_in(list(self.countries)))
+        if self.categories:
+            frame = frame.filter(pl.col("category").is_in(list(self.categories)))
+        return frame
+
+
+def current_view() -> View:
+    """The view the sidebar set up in this run (app.py always runs the sidebar first)."""
+    return st.session_state[VIEW_KEY]
+
+
+def _current_policy() -> tuple[str, Policy]:
+    try:
+        from store.policies import current_policy
+    except ImportError:  # the app database module is optional for tiny tests
+        return "PRODUCT.md default", DEFAULT_POLICY
+    return current_policy()
+
+
+def sidebar() -> View:
+    """Draw the shared sidebar and store the resulting View for the pages."""
+    url = resolve_url()
+    fresh = cached.freshness(url)
+    default_as_of = fresh["default_as_of"]
+    st.sidebar.caption(f"Warehouse: {describe(url)}")
+    latest = fresh["latest_order_at"]
+    st.sidebar.caption(f"Latest order: {latest:%Y-%m-%d %H:%M} UTC" if latest else "Latest order: none yet")
+    as_of = st.sidebar.date_input(
+        "As-of date",
+        value=default_as_of,
+        min_value=date(2000, 1, 1),
+        max_value=default_as_of + timedelta(days=366),
+        key="as_of",
+        bind="query-params",
+        help="Metrics use windows that end at midnight UTC of this date (exclusive).",
+    )
+    features = cached.features(url, as_of)
+    countries = sorted(features["country_code"].unique().to_list())
+    categories = sorted(features["category"].unique().to_list())
+    chosen_countries = st.sidebar.multiselect(
+        "Countries", countries, key="country", bind="query-params", placeholder="All countries"
+    )
+    chosen_categories = st.sidebar.multiselect(
+        "Categories", categories, key="category", bind="query-params", placeholder="All categories"
+    )
+    policy_name, policy = _current_policy()
+    st.sidebar.caption(f"Policy: {policy_name}")
+    view = View(
+        url=url,
+        warehouse_label=describe(url),
+        as_of=as_of,
+        countries=tuple(chosen_countries),
+        categories=tuple(chosen_categories),
+        policy=policy,
+        policy_name=policy_name,
+    )
+    st.session_state[VIEW_KEY] = view
+    return view
