@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Debian packages, Python packages) and run the whole suite:
+# DuckDB, a throwaway PostgreSQL 15 server, a standalone Spark cluster with its Thrift server, and
+# headless Chromium are all started by the tests themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || apt_packages+=(postgresql-15)
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+
+export SPARK_LOCAL_IP=127.0.0.1
+export PYTHONDONTWRITEBYTECODE=1
+# duckdb's bindings print harmless reference-leak notes at interpreter exit; keep them out of the report.
+python3 -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)
