@@ -23,6 +23,7 @@ MAX_HOURS = 1e6
 MAX_DAYS = 36_500
 MAX_ORDERS = 1_000_000_000
 MAX_MULTIPLIER = 100
+MAX_GRACE_ASSESSMENTS = 24
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class Policy:
     amount_multiplier: float = 0.5
     amount_floor_usd: float = 5_000.0
     amount_cap_usd: float = 1_000_000.0
+    # An extension of PRODUCT.md's policy keys: a supplier that stops passing keeps the badge for this many
+    # monthly assessments after it last qualified. evaluate() at one as-of date ignores it; it applies to a
+    # sequence of monthly assessments (policy.backtest.badge_sequence).
+    grace_assessments: int = 0
 
     def __post_init__(self):
         _validate(self)
@@ -87,7 +92,7 @@ class Policy:
         return "*" in self.open_countries or country_code in self.open_countries
 
 
-INT_KEYS = {"min_account_age_days": MAX_DAYS, "min_orders_6m": MAX_ORDERS}
+INT_KEYS = {"min_account_age_days": MAX_DAYS, "min_orders_6m": MAX_ORDERS, "grace_assessments": MAX_GRACE_ASSESSMENTS}
 RATE_KEYS = ("min_on_time_rate", "max_claim_rate", "min_response_rate")
 USD_KEYS = ("min_gmv_6m_usd", "amount_floor_usd", "amount_cap_usd")
 
@@ -147,9 +152,14 @@ def _validate(policy: Policy) -> None:
         if Decimal(repr(float(value))) != Decimal(repr(float(value))).quantize(Decimal("0.01")):
             raise PolicyError(key, f"expected whole cents (at most two decimals), got {value!r}")
     if not 0 <= policy.max_median_response_hours <= MAX_HOURS:
-        raise PolicyError("max_median_response_hours", f"expected hours from 0 to {MAX_HOURS:,.0f}, got {policy.max_median_response_hours!r}")
+        raise PolicyError(
+            "max_median_response_hours",
+            f"expected hours from 0 to {MAX_HOURS:,.0f}, got {policy.max_median_response_hours!r}",
+        )
     if not 0 <= policy.amount_multiplier <= MAX_MULTIPLIER:
-        raise PolicyError("amount_multiplier", f"expected a multiplier from 0 to {MAX_MULTIPLIER}, got {policy.amount_multiplier!r}")
+        raise PolicyError(
+            "amount_multiplier", f"expected a multiplier from 0 to {MAX_MULTIPLIER}, got {policy.amount_multiplier!r}"
+        )
     if -Decimal(repr(float(policy.amount_multiplier))).as_tuple().exponent > 4:
         raise PolicyError("amount_multiplier", f"expected at most four decimals, got {policy.amount_multiplier!r}")
     if policy.amount_floor_usd > policy.amount_cap_usd:
