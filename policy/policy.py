@@ -67,6 +67,8 @@ class Policy:
             values = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PolicyError(source, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
+        except ValueError:  # an integer literal beyond Python's digit limit
+            raise PolicyError(source, "not valid JSON (a number with too many digits)")
         return cls.from_mapping(values)
 
     @classmethod
@@ -122,7 +124,10 @@ def _coerce(key: str, value: Any) -> Any:
                 raise PolicyError(key, f"expected a whole number, got {value!r}")
             value = int(value)
         return value
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer too large for a double
+        raise PolicyError(key, "expected a finite number, got a whole number too large for it")
 
 
 def _validate(policy: Policy) -> None:
