@@ -1,4 +1,8 @@
-"""Command line: `python -m queries scorecard --as-of YYYY-MM-DD [--url URL] [--policy FILE] [--format csv|json]`."""
+"""Command line: `python -m queries scorecard|backtest --as-of DATE [--url URL] [--policy FILE] [--format csv|json]`.
+
+scorecard: the contract's scorecard at the as-of date. backtest: the badge at the as-of date A0 next to
+each supplier's covered deals, upheld claims and refunds in the six months after it (queries.backtest).
+"""
 
 import argparse
 import json
@@ -9,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from policy import DEFAULT_POLICY, Policy, PolicyError
+from queries.backtest import BACKTEST_MONEY_COLUMNS, build_backtest, fetch_outcomes
 from queries.engine import WarehouseError, resolve_url, warehouse_engine
 from queries.scorecard import MONEY_COLUMNS, build_scorecard, fetch_features
 
@@ -20,29 +25,29 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}")
 
 
-def _cell(name: str, value) -> str:
+def _cell(name: str, value, money=MONEY_COLUMNS) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if name in MONEY_COLUMNS:
+    if name in money:
         return f"{value:.2f}"
     if isinstance(value, float):
         return repr(value)
     return str(value)
 
 
-def write_csv(frame: pl.DataFrame, out) -> None:
+def write_csv(frame: pl.DataFrame, out, money=MONEY_COLUMNS) -> None:
     """CSV with a header; money with two decimals; nulls as empty fields; failed rules joined by ';'."""
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
-        writer.writerow([_cell(name, value) for name, value in zip(frame.columns, row)])
+        writer.writerow([_cell(name, value, money) for name, value in zip(frame.columns, row, strict=True)])
 
 
-def write_json(frame: pl.DataFrame, out) -> None:
+def write_json(frame: pl.DataFrame, out, money=MONEY_COLUMNS) -> None:
     """A JSON array of objects; nulls as null; money rounded to the cent."""
-    rows = frame.with_columns(pl.col(c).round(2) for c in MONEY_COLUMNS).to_dicts()
+    rows = frame.with_columns(pl.col(c).round(2) for c in money).to_dicts()
     json.dump(rows, out, indent=None, separators=(",", ":"))
     out.write("\n")
 
@@ -52,9 +57,14 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     card = commands.add_parser("scorecard", help="one row per supplier at an as-of date")
     card.add_argument("--as-of", required=True, type=_as_of, help="as-of date YYYY-MM-DD (midnight UTC, exclusive)")
-    card.add_argument("--url", help="SQLAlchemy URL of the warehouse (default: $TRUST_WAREHOUSE_URL, else data/)")
-    card.add_argument("--policy", help="policy JSON file; keys left out keep their defaults")
-    card.add_argument("--format", choices=("csv", "json"), default="csv")
+    back = commands.add_parser("backtest", help="the badge at an as-of date A0 against the six months after it")
+    back.add_argument("--as-of", required=True, type=_as_of, help="as-of date A0 YYYY-MM-DD (midnight UTC)")
+    for command in (card, back):
+        command.add_argument(
+            "--url", help="SQLAlchemy URL of the warehouse (default: $TRUST_WAREHOUSE_URL, else data/)"
+        )
+        command.add_argument("--policy", help="policy JSON file; keys left out keep their defaults")
+        command.add_argument("--format", choices=("csv", "json"), default="csv")
     return top
 
 
@@ -69,14 +79,20 @@ def main(argv: list[str] | None = None) -> int:
         engine = warehouse_engine(resolve_url(args.url))
         with engine.connect() as conn:
             features = fetch_features(conn, args.as_of)
+            outcomes = fetch_outcomes(conn, args.as_of) if args.command == "backtest" else None
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a driver error carries SQL and URLs: name only its kind
-        print(f"error: the warehouse query failed ({type(exc).__name__}); check the URL and the tables", file=sys.stderr)
+        print(
+            f"error: the warehouse query failed ({type(exc).__name__}); check the URL and the tables", file=sys.stderr
+        )
         return 1
-    frame = build_scorecard(features, policy)
-    (write_json if args.format == "json" else write_csv)(frame, sys.stdout)
+    if args.command == "backtest":
+        frame, money = build_backtest(features, outcomes, policy), BACKTEST_MONEY_COLUMNS
+    else:
+        frame, money = build_scorecard(features, policy), MONEY_COLUMNS
+    (write_json if args.format == "json" else write_csv)(frame, sys.stdout, money)
     return 0
 
 
