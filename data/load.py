@@ -1,0 +1,637 @@
+"""Load a marketplace's own extract into the warehouse: every row of every file, or none.
+
+    python -m data.load DIR [--url URL]
+
+DIR holds one file per table of ../shared/PRODUCT.md, named after it: suppliers.csv, suppliers.csv.gz or
+suppliers.parquet, and so on for buyers, orders, inquiries and claims; other files are ignored. Every value
+is checked before anything is written (types, allowed words, amounts, unique ids, known foreign keys,
+timestamps in order, also against rows already in the warehouse); then all tables go in through one
+transaction, so a load that fails part way leaves the warehouse exactly as it was.
+"""
+
+import argparse
+import csv
+import gzip
+import io
+import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from polars.exceptions import PanicException
+from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Table, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.bulk import bulk_insert, table_schema
+from data.schema import (
+    CLAIM_REASONS,
+    CLAIM_STATUSES,
+    ORDER_STATUSES,
+    TABLES,
+    UPHELD_CLAIM_STATUSES,
+    create_schema,
+    metadata,
+)
+from queries.engine import WarehouseError, backend, resolve_url, warehouse_engine
+
+try:  # only present where PostgreSQL is used; its errors escape SQLAlchemy inside bulk_insert's COPY
+    import psycopg
+
+    _DRIVER_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error, psycopg.Error)
+except ImportError:  # pragma: no cover
+    _DRIVER_ERRORS = (duckdb.Error,)
+
+MAX_REPORTED = 20
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+KEYS = {
+    "suppliers": "supplier_id",
+    "buyers": "buyer_id",
+    "orders": "order_id",
+    "inquiries": "inquiry_id",
+    "claims": "claim_id",
+}
+# (table, column) -> the table its ids must exist in.
+FOREIGN_KEYS = {
+    ("orders", "supplier_id"): "suppliers",
+    ("orders", "buyer_id"): "buyers",
+    ("inquiries", "supplier_id"): "suppliers",
+    ("inquiries", "buyer_id"): "buyers",
+    ("claims", "order_id"): "orders",
+}
+WORDS = {
+    ("orders", "status"): ORDER_STATUSES,
+    ("claims", "reason"): CLAIM_REASONS,
+    ("claims", "status"): CLAIM_STATUSES,
+}
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # INTEGER on DuckDB and PostgreSQL
+INTEGER_RE = r"^[+-]?0*\d{1,10}$"
+# numeric(14,2): up to 12 digits before the point, 2 after (further trailing zeros are harmless).
+MONEY_RE = r"^[+-]?0*\d{1,12}(\.\d{1,2}0*)?$"
+TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$"
+COUNTRY_RE = r"^[A-Z]{2}$"
+
+EXPECTED = {
+    "integer": f"a whole number between {INT_MIN} and {INT_MAX}",
+    "money": "an amount with at most 2 decimals, like 25.88",
+    "timestamp": "a timestamp like 2024-01-02 03:04:05 (a T instead of the space and fractions of a second are fine)",
+    "boolean": "true or false",
+    "country": "a two-letter country code in capitals, like CN",
+    "text": "some text",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an extract: the file, the row (1-based after the header) and column when known."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class LoadError(Exception):
+    """The extract was not loaded; `problems` are the first problems found, `total` counts them all."""
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
+        self.problems = list(problems)
+        self.total = max(total or 0, len(self.problems))
+        first = str(self.problems[0]) if self.problems else "no details"
+        super().__init__(f"{self.total} problem(s) in the extract; first: {first}")
+
+
+class _Report:
+    """Collects problems: every one is counted, at most MAX_REPORTED of each check are kept."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+        self.total = 0
+        self._order = {}
+        for t, table in enumerate(TABLES):
+            self._order[table.name] = (t, {c.name: i for i, c in enumerate(table.columns)})
+
+    def add(self, file: str, row: int | None, column: str | None, message: str) -> None:
+        self.total += 1
+        self.problems.append(Problem(file, row, column, message))
+
+    def rows(self, file: str, column: str | None, mask: pl.Series, message: Callable[[int], str]) -> None:
+        """Report each row where `mask` is true; `message(i)` describes row index i (0-based)."""
+        hits = mask.fill_null(False).arg_true()
+        self.total += len(hits)
+        for i in hits.head(MAX_REPORTED).to_list():
+            self.problems.append(Problem(file, i + 1, column, message(i)))
+
+    def sorted(self) -> list[Problem]:
+        def key(p: Problem):
+            table = p.file.split(".", 1)[0]
+            t, columns = self._order.get(table, (len(TABLES), {}))
+            return (t, p.file, p.row or 0, columns.get(p.column or "", -1), p.message)
+
+        return sorted(self.problems, key=key)
+
+
+@dataclass
+class _Extract:
+    """One table's file: its display name, and its columns typed (None when the file could not be read)."""
+
+    table: Table
+    file: str
+    frame: pl.DataFrame | None = None
+
+
+def _show(value) -> str:
+    """A value as found in the file, quoted and cut short so odd bytes and huge fields stay readable."""
+    if value is None:
+        return "an empty field"
+    text = str(value)
+    if len(text) > 40:
+        text = text[:40] + "…"
+    return repr(text)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def _find_files(directory: Path, report: _Report) -> dict[str, _Extract]:
+    """The file of each table in `directory`; a missing or doubled file is a problem."""
+    found = {}
+    for table in TABLES:
+        names = [table.name + suffix for suffix in SUFFIXES]
+        present = [name for name in names if (directory / name).is_file()]
+        if not present:
+            report.add(
+                f"{table.name}.csv",
+                None,
+                None,
+                f"missing file: the extract needs one file for the {table.name} table, named "
+                f"{', '.join(names[:-1])} or {names[-1]} (a header row alone is fine for no rows)",
+            )
+        elif len(present) > 1:
+            report.add(present[0], None, None, f"found {' and '.join(present)}: keep exactly one file per table")
+        else:
+            found[table.name] = _Extract(table, present[0])
+    return found
+
+
+def _check_header(file: str, table: Table, header: list[str], report: _Report) -> bool:
+    """True when `header` names exactly the table's columns (in any order)."""
+    wanted = [c.name for c in table.columns]
+    ok = True
+    seen = set()
+    for name in header:
+        if name in seen:
+            report.add(file, None, name, "the column appears twice in the header")
+            ok = False
+        elif name not in wanted:
+            report.add(file, None, name, f"unexpected column: the {table.name} columns are {', '.join(wanted)}")
+            ok = False
+        seen.add(name)
+    for name in wanted:
+        if name not in seen:
+            report.add(file, None, name, f"missing column: the header must name every column: {', '.join(wanted)}")
+            ok = False
+    return ok
+
+
+def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
+    """All columns of a CSV (optionally gzipped) file as text, or None after reporting why not."""
+    file, table = extract.file, extract.table
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.add(file, None, None, f"could not be read: {exc.strerror or type(exc).__name__}")
+        return None
+    if file.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
+            return None
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as spreadsheet programs write
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _report_undecodable(file, data, exc.start, report)
+        return None
+
+    # The csv module checks the shape row by row (polars would pad short rows with nulls silently).
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            report.add(file, None, None, "is empty: expected a header row naming the columns")
+            return None
+        if not _check_header(file, table, header, report):
+            return None
+        rows = ragged = 0
+        for rows, fields in enumerate(reader, start=1):  # noqa: B007 (rows is the count afterwards)
+            if len(fields) != len(header):
+                ragged += 1
+                report.total += 1
+                if ragged <= MAX_REPORTED:
+                    report.problems.append(
+                        Problem(file, rows, None, f"expected {len(header)} fields, found {len(fields)}")
+                    )
+    except csv.Error as exc:
+        report.add(file, reader.line_num or None, None, f"is not valid CSV: {_first_line(exc)}")
+        return None
+    if ragged:
+        return None
+
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
+    except (Exception, PanicException) as exc:
+        report.add(file, None, None, f"could not be read as CSV: {_first_line(exc)}")
+        return None
+    if frame.height != rows or frame.columns != header:
+        report.add(file, None, None, "could not be read as CSV consistently (stray quotes?): check the quoting")
+        return None
+    return frame
+
+
+def _report_undecodable(file: str, data: bytes, position: int, report: _Report) -> None:
+    """Name the row and column holding the first byte that is not UTF-8."""
+    line = data.count(b"\n", 0, position)
+    start = data.rfind(b"\n", 0, position) + 1
+    message = f"byte 0x{data[position]:02x} is not UTF-8 text: save the file as UTF-8"
+    if line == 0:
+        report.add(file, None, None, f"the header row has a {message}")
+        return
+    header_end = data.find(b"\n")
+    header = next(csv.reader([data[:header_end].decode("utf-8", errors="replace").rstrip("\r")]), [])
+    before = data[start:position].decode("utf-8", errors="replace")
+    field = len(next(csv.reader([before]), [""])) - 1 if before else 0
+    column = header[field] if 0 <= field < len(header) else None
+    report.add(file, line, column, message)
+
+
+def _parquet_as_text(series: pl.Series) -> pl.Series | None:
+    """A Parquet column of a native type as the text the CSV reader would have seen; None if unusable."""
+    dtype = series.dtype
+    if dtype == pl.String:
+        return series
+    if dtype.is_integer() or dtype.is_float() or dtype.is_decimal() or dtype in (pl.Boolean, pl.Null):
+        return series.cast(pl.String)
+    if isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return series.cast(pl.String)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:  # the warehouse keeps UTC without a zone
+            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return series.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+    if dtype == pl.Date:
+        return series.dt.strftime("%Y-%m-%d")
+    return None
+
+
+def _read_parquet(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
+    """All columns of a Parquet file as text (native types converted), or None after reporting why not."""
+    file, table = extract.file, extract.table
+    try:
+        frame = pl.read_parquet(path)
+    except (Exception, PanicException) as exc:
+        report.add(file, None, None, f"is not a readable Parquet file: {_first_line(exc)}")
+        return None
+    if not _check_header(file, table, frame.columns, report):
+        return None
+    columns = []
+    for name in frame.columns:
+        try:
+            text = _parquet_as_text(frame[name])
+        except (Exception, PanicException):
+            text = None
+        if text is None:
+            report.add(
+                file,
+                None,
+                name,
+                f"holds Parquet type {frame[name].dtype}: expected text, numbers, booleans or timestamps",
+            )
+        else:
+            columns.append(text.alias(name))
+    if len(columns) != frame.width:
+        return None
+    return pl.DataFrame(columns)
+
+
+# --------------------------------------------------------------------------------------------- values
+
+
+def _kind(table: Table, name: str) -> str:
+    column_type = table.c[name].type
+    if isinstance(column_type, Integer):
+        return "integer"
+    if isinstance(column_type, DateTime):
+        return "timestamp"
+    if isinstance(column_type, Numeric):
+        return "money"
+    if isinstance(column_type, Boolean):
+        return "boolean"
+    if isinstance(column_type, String) and column_type.length == 2:
+        return "country"
+    return "text"
+
+
+def _parse_expr(kind: str, name: str, words: tuple[str, ...] | None) -> pl.Expr:
+    """The typed value of a text column, null where the text does not parse."""
+    c = pl.col(name)
+    if words is not None:
+        return pl.when(c.is_in(list(words))).then(c)
+    if kind == "integer":
+        value = c.str.to_integer(strict=False)
+        return pl.when(c.str.contains(INTEGER_RE) & value.is_between(INT_MIN, INT_MAX)).then(value)
+    if kind == "money":
+        return pl.when(c.str.contains(MONEY_RE)).then(c.cast(pl.Decimal(14, 2), strict=False))
+    if kind == "timestamp":
+        text = c.str.replace("T", " ", literal=True)
+        text = pl.when(text.str.len_bytes() == 10).then(text + " 00:00:00").otherwise(text)
+        value = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+        return pl.when(c.str.contains(TIMESTAMP_RE) & (value.dt.year() >= 1)).then(value)
+    if kind == "boolean":
+        lower = c.str.to_lowercase()
+        return pl.when(lower.is_in(["true", "false"])).then(lower == "true")
+    if kind == "country":
+        return pl.when(c.str.contains(COUNTRY_RE)).then(c)
+    return c
+
+
+def _parse(extract: _Extract, raw: pl.DataFrame, report: _Report) -> pl.DataFrame:
+    """Typed columns of one file; every value that does not parse, and every missing value, is reported."""
+    table, file = extract.table, extract.file
+    names = [c.name for c in table.columns]
+    # An empty field and a quoted empty string both mean null.
+    raw = raw.select(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+    exprs = [_parse_expr(_kind(table, n), n, WORDS.get((table.name, n))).alias(n) for n in names]
+    parsed = raw.select(exprs).select(pl.col(n).cast(dtype) for n, dtype in table_schema(table).items())
+    for column in table.columns:
+        name = column.name
+        words = WORDS.get((table.name, name))
+        expected = f"one of {', '.join(words)}" if words else EXPECTED[_kind(table, name)]
+        text = raw[name]
+        report.rows(
+            file,
+            name,
+            text.is_not_null() & parsed[name].is_null(),
+            lambda i, t=text, e=expected: f"expected {e}, found {_show(t[i])}",
+        )
+        if not column.nullable:
+            report.rows(file, name, text.is_null(), lambda _i, e=expected: f"expected {e}, found an empty field")
+    return parsed
+
+
+def _stamp(value) -> str:
+    return str(value)
+
+
+def _not_before(
+    report: _Report, file: str, column: str, later: pl.Series, earlier: pl.Series, earlier_name: pl.Series | str
+) -> None:
+    """Report rows where `later` is before `earlier` (rows missing either value are not compared)."""
+
+    def message(i: int) -> str:
+        name = earlier_name if isinstance(earlier_name, str) else earlier_name[i]
+        return f"expected a time at or after {name} {_stamp(earlier[i])}, found {_stamp(later[i])}"
+
+    report.rows(file, column, later < earlier, message)
+
+
+def _check_rows(extract: _Extract, report: _Report) -> None:
+    """Checks within one file: amounts, timestamps in order, consistent statuses, unique ids."""
+    p, file, name = extract.frame, extract.file, extract.table.name
+    if name == "suppliers":
+        _not_before(report, file, "ta_enrolled_at", p["ta_enrolled_at"], p["registered_at"], "registered_at")
+    elif name == "orders":
+        amount = p["amount_usd"]
+        report.rows(file, "amount_usd", amount <= 0, lambda i: f"expected an amount greater than 0, found {amount[i]}")
+        _not_before(report, file, "ship_by", p["ship_by"], p["placed_at"], "placed_at")
+        # Each present time in the chain is compared with the previous present one.
+        previous, previous_name = p["placed_at"], pl.Series(["placed_at"] * p.height, dtype=pl.String)
+        for column in ("shipped_at", "delivered_at", "completed_at"):
+            _not_before(report, file, column, p[column], previous, previous_name)
+            present = p[column].is_not_null()
+            previous = p[column].zip_with(present, previous)
+            previous_name = pl.Series([column] * p.height, dtype=pl.String).zip_with(present, previous_name)
+        # A completed order without completed_at would never count as a covered deal.
+        report.rows(
+            file,
+            "completed_at",
+            (p["status"] == "completed") & p["completed_at"].is_null(),
+            lambda _i: "expected the time the order was completed (its status is completed), found an empty field",
+        )
+    elif name == "inquiries":
+        _not_before(report, file, "first_response_at", p["first_response_at"], p["received_at"], "received_at")
+    elif name == "claims":
+        refund, status = p["refund_usd"], p["status"]
+        report.rows(file, "refund_usd", refund < 0, lambda i: f"expected an amount of 0 or more, found {refund[i]}")
+        report.rows(
+            file,
+            "refund_usd",
+            (refund != 0) & status.is_not_null() & ~status.is_in(list(UPHELD_CLAIM_STATUSES)),
+            lambda i: (
+                f"expected 0 for a claim with status {status[i]} (only "
+                f"{' and '.join(UPHELD_CLAIM_STATUSES)} claims pay out), found {refund[i]}"
+            ),
+        )
+        _not_before(report, file, "resolved_at", p["resolved_at"], p["filed_at"], "filed_at")
+
+    key = KEYS[name]
+    ids = p[key]
+    repeated = ids.is_not_null() & ids.is_duplicated() & ~ids.is_first_distinct()
+
+    def duplicate(i: int) -> str:
+        first = (ids == ids[i]).arg_true()[0] + 1
+        return f"expected a {key} not used before, found {ids[i]} again (first on row {first})"
+
+    report.rows(file, key, repeated, duplicate)
+
+
+# ------------------------------------------------------------------------------------------ warehouse
+
+
+def _existing(conn, table_name: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Some columns of the rows already in a warehouse table."""
+    table = metadata.tables[table_name]
+    schema = {c: table_schema(table)[c] for c in columns}
+    rows = conn.execute(select(*(table.c[c] for c in columns))).fetchall()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _check_against_warehouse(conn, extracts: dict[str, _Extract], report: _Report) -> None:
+    """Ids new to the warehouse; foreign keys known in the extract or the warehouse; claims after their order."""
+    loaded = {}
+    for name, key in KEYS.items():
+        columns = (key, "placed_at") if name == "orders" else (key,)
+        loaded[name] = _existing(conn, name, columns)
+
+    for name, extract in extracts.items():
+        if extract.frame is None:
+            continue
+        key = KEYS[name]
+        ids = extract.frame[key]
+        report.rows(
+            extract.file,
+            key,
+            ids.is_in(loaded[name][key].implode()),
+            lambda i, k=key, v=ids: f"expected a {k} not already in the warehouse, found {v[i]} (it was loaded before)",
+        )
+
+    for (name, column), target in FOREIGN_KEYS.items():
+        extract, parent = extracts.get(name), extracts.get(target)
+        if extract is None or extract.frame is None or parent is None or parent.frame is None:
+            continue  # the missing or unreadable file is reported already; every key would look unknown
+        key = KEYS[target]
+        known = pl.concat([parent.frame[key].drop_nulls(), loaded[target][key]])
+        values = extract.frame[column]
+        report.rows(
+            extract.file,
+            column,
+            values.is_not_null() & ~values.is_in(known.implode()),
+            lambda i, v=values, t=target, f=parent.file, k=column: (
+                f"expected a {k} of the {t} in {f} or already in the warehouse, found {v[i]}, which is in neither"
+            ),
+        )
+
+    claims, orders = extracts.get("claims"), extracts.get("orders")
+    if claims is None or claims.frame is None or orders is None or orders.frame is None:
+        return
+    placed = (
+        pl.concat([orders.frame.select("order_id", "placed_at"), loaded["orders"]])
+        .drop_nulls("order_id")
+        .unique("order_id", keep="first", maintain_order=True)
+    )
+    order_placed = claims.frame.select("order_id").join(placed, on="order_id", how="left", maintain_order="left")
+    c = claims.frame
+    report.rows(
+        claims.file,
+        "filed_at",
+        c["filed_at"] < order_placed["placed_at"],
+        lambda i: (
+            f"expected a time at or after its order's placed_at {_stamp(order_placed['placed_at'][i])}, "
+            f"found {_stamp(c['filed_at'][i])}"
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ load
+
+
+def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
+    """Check every file of the extract in `directory` and add all its rows to the warehouse at `engine`.
+
+    Returns the rows added per table (in load order). Raises LoadError, with the problems found, when
+    anything is wrong; then nothing is written (not even the schema, which is otherwise created if missing).
+    """
+    directory = Path(directory)
+    report = _Report()
+    if not directory.is_dir():
+        raise LoadError([Problem(str(directory), None, None, "is not a folder: give the folder holding the extract")])
+
+    extracts = _find_files(directory, report)
+    for extract in extracts.values():
+        path = directory / extract.file
+        raw = (
+            _read_parquet(path, extract, report)
+            if extract.file.endswith(".parquet")
+            else _read_csv(path, extract, report)
+        )
+        if raw is not None:
+            extract.frame = _parse(extract, raw, report)
+            _check_rows(extract, report)
+
+    table = None
+    try:
+        with engine.begin() as conn:
+            create_schema(conn)
+            _check_against_warehouse(conn, extracts, report)
+            if report.total:
+                raise LoadError(report.sorted(), report.total)
+            for table in TABLES:
+                bulk_insert(conn, table.name, extracts[table.name].frame)
+    except (SQLAlchemyError, *_DRIVER_ERRORS) as exc:
+        if table is None:
+            raise  # could not read the warehouse: not a problem of the extract
+        file = extracts[table.name].file
+        orig = getattr(exc, "orig", None) or exc
+        raise LoadError([Problem(file, None, None, f"the warehouse refused the rows: {_first_line(orig)}")])
+    return {t.name: extracts[t.name].frame.height for t in TABLES}
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def _new_duckdb_file(url: str) -> Path | None:
+    """The DuckDB file this load would create, so a failed load can remove it again."""
+    if backend(url) != "duckdb":
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or Path(database).exists():
+        return None
+    return Path(database)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the loader as on the command line; returns the exit status (0 loaded, 1 bad extract, 2 warehouse)."""
+    parser = argparse.ArgumentParser(prog="python -m data.load", description=__doc__.splitlines()[0])
+    parser.add_argument("directory", help="folder with suppliers, buyers, orders, inquiries and claims files")
+    parser.add_argument("--url", help="warehouse SQLAlchemy URL (default: $TRUST_WAREHOUSE_URL, else data/)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+    engine = None
+    created = None
+    status = 0
+    try:
+        url = resolve_url(args.url)
+        created = _new_duckdb_file(url)
+        engine = warehouse_engine(url, read_only=False)
+        counts = load_directory(args.directory, engine)
+    except LoadError as exc:
+        print(f"Nothing was loaded from {args.directory}: {exc.total:,} problem(s).", file=sys.stderr)
+        for problem in exc.problems[:MAX_REPORTED]:
+            print(f"  {problem}", file=sys.stderr)
+        if exc.total > MAX_REPORTED:
+            print(f"  … and {exc.total - MAX_REPORTED:,} more.", file=sys.stderr)
+        print("Fix the files and load again; the warehouse is unchanged.", file=sys.stderr)
+        status = 1
+    except WarehouseError as exc:
+        print(f"Nothing was loaded: {exc}", file=sys.stderr)
+        status = 2
+    except (SQLAlchemyError, *_DRIVER_ERRORS) as exc:
+        orig = getattr(exc, "orig", None) or exc
+        print(f"Nothing was loaded: the warehouse could not be used ({type(orig).__name__}).", file=sys.stderr)
+        status = 2
+    finally:
+        if engine is not None:
+            engine.dispose()
+    if status:
+        if created is not None:  # leave no empty warehouse file behind
+            for path in (created, created.with_name(created.name + ".wal")):
+                path.unlink(missing_ok=True)
+        return status
+    summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    print(f"Loaded {summary}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
