@@ -36,3 +36,21 @@ def freshness(url: str) -> dict:
     with engine_for(url).connect() as conn:
         fresh = fetch_freshness(conn)
     return {**fresh, "default_as_of": default_as_of(fresh)}
+
+
+@st.cache_resource(ttl=TTL, max_entries=64, show_spinner=False)
+def supplier_trends(url: str, supplier_id: int, as_of: date, months: int = 24) -> pl.DataFrame:
+    """One supplier's last `months` months before `as_of` (see queries.supplier.fetch_supplier_trends)."""
+    from queries.supplier import fetch_supplier_trends
+
+    with engine_for(url).connect() as conn:
+        return fetch_supplier_trends(conn, supplier_id, as_of, months=months)
+
+
+@st.cache_resource(ttl=TTL, max_entries=64, show_spinner=False)
+def claim_history(url: str, supplier_id: int, as_of: date) -> pl.DataFrame:
+    """Claims filed on one supplier's orders before `as_of` (see queries.supplier.fetch_claim_history)."""
+    from queries.supplier import fetch_claim_history
+
+    with engine_for(url).connect() as conn:
+        return fetch_claim_history(conn, supplier_id, as_of)
