@@ -67,4 +67,8 @@ def warehouse_engine(url: str | None = None, *, read_only: bool = True) -> Engin
         if read_only:
             connect_args["options"] = "-c default_transaction_read_only=on"
         connect_args["connect_timeout"] = 10
+    elif name == "hive":
+        from queries.dialect import SPARK_SESSION_CONF
+
+        connect_args["configuration"] = dict(SPARK_SESSION_CONF)
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
