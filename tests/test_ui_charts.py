@@ -1,0 +1,201 @@
+"""ui.charts and ui.explain on tiny frames: traces, values, axis titles and the words of each rule."""
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from policy import DEFAULT_POLICY, RULES, Policy, evaluate
+from ui.charts import badge_mix_figure, deals_value_figure, on_time_figure, response_time_figure
+from ui.explain import (
+    badge_reason,
+    compare_table,
+    escape_markdown,
+    explain,
+    explain_rules,
+    next_assessment,
+    passes,
+)
+
+RULE = {rule.name: rule for rule in RULES}
+MONTHS = [date(2024, 4, 1), date(2024, 5, 1), date(2024, 6, 1)]
+TRENDS = pl.DataFrame(
+    {
+        "month": MONTHS,
+        "deals": [2, 0, 5],
+        "value_usd": [1500.0, 0.0, 7250.5],
+        "shipments": [4, 0, 10],
+        "on_time_rate": [0.75, None, 0.9],
+        "inquiries": [3, 1, 0],
+        "median_response_hours": [5.5, 30.0, None],
+    }
+)
+
+
+def test_badge_mix_counts_every_badge_including_zeros():
+    verdict = pl.DataFrame({"badge": ["qualified", "qualified", "not_enrolled", "not_qualified", "qualified"]})
+    fig = badge_mix_figure(verdict)
+    assert len(fig.data) == 1
+    bar = fig.data[0]
+    assert list(bar.y) == ["Qualified", "Not qualified", "Region not open", "Not enrolled"]
+    assert list(bar.x) == [3, 1, 0, 1]
+    assert fig.layout.xaxis.title.text == "Suppliers"
+    assert fig.layout.title.text == "Badge mix"
+
+
+def test_deals_value_puts_deals_left_and_value_right():
+    fig = deals_value_figure(TRENDS)
+    bars, line = fig.data
+    assert bars.type == "bar" and line.type == "scatter"
+    assert list(bars.x) == MONTHS and list(line.x) == MONTHS
+    assert list(bars.y) == [1500.0, 0.0, 7250.5]
+    assert list(line.y) == [2, 0, 5]
+    assert bars.yaxis == "y2" and line.yaxis == "y"
+    assert fig.layout.yaxis.title.text == "Covered deals"
+    assert fig.layout.yaxis2.title.text == "Value (USD)"
+    assert fig.layout.xaxis.title.text == "Month"
+
+
+def test_on_time_draws_rates_with_gaps_and_the_policy_minimum():
+    fig = on_time_figure(TRENDS, 0.9)
+    (line,) = fig.data
+    assert list(line.y) == [0.75, None, 0.9]
+    assert list(line.customdata) == [4, 0, 10]
+    assert fig.layout.yaxis.title.text == "On-time rate"
+    assert fig.layout.yaxis.tickformat == ".0%"
+    (shape,) = fig.layout.shapes
+    assert shape.y0 == shape.y1 == 0.9
+    assert fig.layout.annotations[0].text == "policy minimum 90%"
+
+
+def test_response_time_draws_hours_and_the_policy_maximum():
+    fig = response_time_figure(TRENDS, 12.5)
+    (line,) = fig.data
+    assert list(line.y) == [5.5, 30.0, None]
+    assert list(line.customdata) == [3, 1, 0]
+    assert fig.layout.yaxis.title.text == "Median reply (hours)"
+    assert fig.layout.shapes[0].y0 == 12.5
+    assert fig.layout.annotations[0].text == "policy maximum 12.5 h"
+
+
+def test_charts_accept_an_empty_frame():
+    empty = TRENDS.clear()
+    assert list(deals_value_figure(empty).data[0].x) == []
+    assert list(on_time_figure(empty, 0.9).data[0].y) == []
+    assert list(badge_mix_figure(pl.DataFrame({"badge": []}, schema={"badge": pl.String})).data[0].x) == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "threshold", "words"),
+    [
+        ("min_orders", 1, 3, "needs 2 more covered orders in 6 months"),
+        ("min_orders", 2, 3, "needs 1 more covered order in 6 months"),
+        ("min_orders", 5, 3, "5 covered orders in 6 months against 3 needed"),
+        ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered GMV in 6 months"),
+        ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered GMV in 6 months"),
+        ("min_gmv", 12000.0, 10000.0, "$12,000 covered GMV in 6 months against $10,000 needed"),
+        ("on_time", 6 / 7, 0.9, "on-time 86% against 90%"),
+        ("on_time", 0.899, 0.9, "on-time 89.9% against 90.0%"),
+        ("on_time", None, 0.9, "no covered shipments due in 6 months: fails"),
+        ("account_age", 140.0, 180, "account is 40 days too young"),
+        ("account_age", 179.5, 180, "account is 1 day too young"),
+        ("account_age", 400.25, 180, "account is 400 days old against 180 needed"),
+        ("response_time", 30.0, 24.0, "median reply 30.0 h against 24 h"),
+        ("response_time", None, 24.0, "no answered inquiries in 30 days: passes"),
+        ("response_rate", None, 0.7, "no inquiries to answer: passes"),
+        ("response_rate", 0.5, 0.7, "replied within 24 h to 50% of inquiries against 70%"),
+        ("claims", 0.1, 0.05, "upheld claims on 10% of covered deals against at most 5%"),
+        ("claims", None, 0.05, "no covered deals in 6 months, so no claim rate: fails"),
+    ],
+)
+def test_explain_says_value_threshold_and_distance(rule, value, threshold, words):
+    assert explain(RULE[rule], value, threshold) == words
+
+
+def test_passes_agrees_with_the_policy_engine_at_the_edges():
+    # One supplier per case; the engine's verdict per rule comes from its failed_rules text.
+    features = pl.DataFrame(
+        {
+            "supplier_id": [1, 2, 3],
+            "country_code": ["CN"] * 3,
+            "enrolled": [True] * 3,
+            "account_age_days": [180.0, 179.999, 500.0],
+            "orders_6m": [3, 2, 3],
+            "gmv_6m_usd": [10000.0, 9999.99, 10000.0],
+            "on_time_rate_6m": [0.9, None, 0.95],
+            "claim_rate_6m": [0.05, 0.0, None],
+            "response_rate_30d": [None, 0.69, 0.7],
+            "median_response_hours_30d": [24.0, None, 24.01],
+        }
+    )
+    failed = evaluate(features, DEFAULT_POLICY)["failed_rules"].to_list()
+    for row, engine_failed in zip(features.iter_rows(named=True), failed, strict=True):
+        mine = [r.name for r in RULES if not passes(r, row[r.feature], getattr(DEFAULT_POLICY, r.threshold))]
+        assert ";".join(mine) == engine_failed
+    assert failed == ["", "account_age;min_orders;min_gmv;on_time;response_rate", "claims;response_time"]
+
+
+def test_explain_rules_uses_the_policy_thresholds():
+    policy = Policy(min_orders_6m=5, max_median_response_hours=12.0)
+    row = {
+        "account_age_days": 200.0,
+        "orders_6m": 4,
+        "gmv_6m_usd": 20000.0,
+        "on_time_rate_6m": 1.0,
+        "claim_rate_6m": 0.0,
+        "response_rate_30d": None,
+        "median_response_hours_30d": 13.0,
+    }
+    table = explain_rules(row, policy)
+    assert table.columns == ["rule", "value", "threshold", "result", "in_plain_words"]
+    assert table["result"].to_list() == ["passes", "fails", "passes", "passes", "passes", "passes", "fails"]
+    assert table["threshold"].to_list()[1] == "≥ 5"
+    assert table["in_plain_words"].to_list()[1] == "needs 1 more covered order in 6 months"
+    assert table["value"].to_list()[5] == "—"
+    assert table["in_plain_words"].to_list()[6] == "median reply 13.0 h against 12 h"
+    assert badge_reason(row, "not_qualified", policy) == (
+        "Not qualified: fails 2 rules (covered orders, 6 months; median reply time, 30 days)."
+    )
+
+
+def test_next_assessment_is_the_first_of_the_following_month():
+    assert next_assessment(date(2024, 7, 1)) == date(2024, 8, 1)
+    assert next_assessment(date(2024, 7, 31)) == date(2024, 8, 1)
+    assert next_assessment(date(2024, 12, 15)) == date(2025, 1, 1)
+
+
+def test_escape_markdown_neutralises_links_html_and_math():
+    assert escape_markdown("[x](http://a.b) <b> $1 $2") == r"\[x\]\(http\://a\.b\) \<b\> \$1 \$2"
+
+
+def test_compare_table_is_metrics_by_suppliers():
+    rows = pl.DataFrame(
+        {
+            "supplier_id": [7, 3],
+            "name": ["Same", "Same"],
+            "country_code": ["CN", "VN"],
+            "category": ["Toys", "Toys"],
+            "badge": ["qualified", "region_not_open"],
+            "deals_12m": [12, 0],
+            "value_12m_usd": [34567.0, 0.0],
+            "orders_6m": [6, 0],
+            "gmv_6m_usd": [20000.0, 0.0],
+            "response_rate_30d": [0.5, None],
+            "median_response_hours_30d": [3.5, None],
+            "on_time_rate_6m": [1.0, None],
+            "claims_12m": [1, 0],
+            "claim_rate_6m": [0.0, None],
+            "refunds_12m_usd": [10.0, 0.0],
+            "ta_amount_usd": [10000.0, 0.0],
+            "open_exposure_usd": [2500.0, 100.0],
+            "amount_left_usd": [7500.0, -100.0],
+        }
+    )
+    table = compare_table(rows)
+    assert table.columns == ["metric", "Same (#7)", "Same (#3)"]
+    by_metric = {r["metric"]: (r["Same (#7)"], r["Same (#3)"]) for r in table.iter_rows(named=True)}
+    assert by_metric["Badge"] == ("Qualified", "Region not open")
+    assert by_metric["Covered deal value, 12 months"] == ("$34,567", "$0")
+    assert by_metric["Replies within 24 h, 30 days"] == ("50.0%", "—")
+    assert by_metric["Median reply time, 30 days"] == ("3.5 h", "—")
+    assert by_metric["Amount left"] == ("$7,500", "-$100")
