@@ -1,0 +1,323 @@
+"""Transforms and charts for the Program uptake and Policy lab pages: frames in, frames or plotly Figures out.
+
+Nothing here touches Streamlit or the warehouse, so every function is tested on tiny frames.
+"""
+
+import math
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import polars as pl
+
+from policy import RULES, Diff, Policy, diff
+
+CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
+REASON_LABELS = {
+    "late_shipment": "Late shipment",
+    "quality_on_arrival": "Quality on arrival",
+    "quality_after_delivery": "Quality after delivery",
+    "not_delivered": "Not delivered",
+}
+RULE_LABELS = {
+    "account_age": "Account age",
+    "min_orders": "Covered deals (6 months)",
+    "min_gmv": "Covered GMV (6 months)",
+    "on_time": "On-time shipping",
+    "claims": "Upheld claim rate",
+    "response_rate": "Response rate (24 h)",
+    "response_time": "Median response time",
+}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hovermode": "x unified"}
+
+
+# ---- the what-if step (also what bench/bench_whatif.py times) -------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The what-if of replacing policy `base` with `candidate` over one features frame."""
+
+    diff: Diff
+    by_country: pl.DataFrame  # country_code, qualified_before, qualified_after, change, amount_change_usd
+    by_category: pl.DataFrame  # the same by category
+    blockers: pl.DataFrame  # rule, failing, only_rule_failing (among not_qualified under candidate)
+
+
+def whatif(features: pl.DataFrame, base: Policy, candidate: Policy) -> WhatIf:
+    """policy.diff of base → candidate, the change by country and by category, and the blocking rules."""
+    d = diff(features, base, candidate)
+    was = d.before["badge"] == "qualified"
+    now = d.after["badge"] == "qualified"
+    changes = features.select("country_code", "category").with_columns(
+        was.alias("before"),
+        now.alias("after"),
+        (d.after["ta_amount_usd"] - d.before["ta_amount_usd"]).alias("amount_change_usd"),
+    )
+    return WhatIf(
+        diff=d,
+        by_country=change_by(changes, "country_code"),
+        by_category=change_by(changes, "category"),
+        blockers=rule_blockers(d.after["failed_mask"]),
+    )
+
+
+def change_by(changes: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Qualified suppliers before and after, and the change in amount, per value of `by` (largest change first)."""
+    return (
+        changes.group_by(by)
+        .agg(
+            pl.col("before").sum().cast(pl.Int64).alias("qualified_before"),
+            pl.col("after").sum().cast(pl.Int64).alias("qualified_after"),
+            pl.col("amount_change_usd").sum(),
+        )
+        .with_columns((pl.col("qualified_after") - pl.col("qualified_before")).alias("change"))
+        .select(by, "qualified_before", "qualified_after", "change", "amount_change_usd")
+        .sort([pl.col("change").abs(), by], descending=[True, False])
+    )
+
+
+def rule_blockers(failed_mask: pl.Series) -> pl.DataFrame:
+    """Per rule: not_qualified suppliers failing it, and those failing it alone (the rule alone blocks them).
+
+    `failed_mask` is evaluate()'s column: bit i set when RULES[i] failed (0 for every other badge).
+    """
+    # 128 possible masks: count each once, then read the rules off the small table.
+    counts = dict(failed_mask.value_counts().iter_rows())
+    counts.pop(0, None)
+    return pl.DataFrame(
+        {
+            "rule": [rule.name for rule in RULES],
+            "failing": [sum(n for m, n in counts.items() if m >> i & 1) for i in range(len(RULES))],
+            "only_rule_failing": [counts.get(1 << i, 0) for i in range(len(RULES))],
+        },
+        schema={"rule": pl.String, "failing": pl.Int64, "only_rule_failing": pl.Int64},
+    )
+
+
+def top_blocker(blockers: pl.DataFrame) -> tuple[str, int] | None:
+    """(rule, suppliers) of the rule that alone blocks the most suppliers; None when no rule alone blocks any."""
+    best = blockers.sort(["only_rule_failing", "failing"], descending=True).row(0, named=True)
+    return (best["rule"], best["only_rule_failing"]) if best["only_rule_failing"] > 0 else None
+
+
+def supplier_changes(features: pl.DataFrame, d: Diff, which: str) -> pl.DataFrame:
+    """Suppliers who gain (`which`="gained") or lose ("lost") the badge, with their amount before and after."""
+    ids = getattr(d, which)
+    before = d.before.select("supplier_id", pl.col("ta_amount_usd").alias("amount_before_usd"))
+    after = d.after.select(
+        "supplier_id",
+        pl.col("badge").cast(pl.String).alias("badge_after"),
+        pl.col("ta_amount_usd").alias("amount_after_usd"),
+        pl.col("failed_mask"),
+    )
+    from policy import failed_rules_text
+
+    return (
+        ids.join(features.select("supplier_id", "name", "country_code", "category"), on="supplier_id", how="left")
+        .join(before, on="supplier_id", how="left")
+        .join(after, on="supplier_id", how="left")
+        .with_columns(failed_rules_text(pl.col("failed_mask")).alias("failed_rules_after"))
+        .drop("failed_mask")
+        .sort("supplier_id")
+    )
+
+
+def policy_table(a: Policy, b: Policy, a_name: str = "A", b_name: str = "B") -> pl.DataFrame:
+    """Setting, value under a, value under b, changed — one row per policy field (values as text)."""
+    da, db = a.to_dict(), b.to_dict()
+
+    def show(value) -> str:
+        if isinstance(value, list):
+            return ", ".join("all countries" if c == "*" else c for c in value) or "none"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return pl.DataFrame(
+        {
+            "setting": list(da),
+            a_name: [show(da[k]) for k in da],
+            b_name: [show(db[k]) for k in da],
+            "changed": [da[k] != db[k] for k in da],
+        }
+    )
+
+
+# ---- distributions with the threshold drawn on them ------------------------------------------------
+
+
+def bin_values(values: pl.Series, lo: float, hi: float, bins: int) -> pl.DataFrame:
+    """Histogram of `values` on [lo, hi] in `bins` equal bins: bin_start, bin_end, suppliers.
+
+    Values below lo go in the first bin, values ≥ hi in the last (so a rate of 1.0 on [0, 1] counts);
+    nulls are left out. Every bin appears, empty ones with 0, so the x axis does not jump.
+    """
+    if bins < 1 or not hi > lo:
+        raise ValueError("bin_values needs bins ≥ 1 and hi > lo")
+    width = (hi - lo) / bins
+    present = values.drop_nulls().cast(pl.Float64).drop_nans()
+    index = ((present - lo) / width).floor().clip(0, bins - 1).cast(pl.Int64)
+    counts = index.value_counts(name="suppliers").rename({index.name: "bin"})
+    return (
+        pl.DataFrame({"bin": range(bins)}, schema={"bin": pl.Int64})
+        .join(counts, on="bin", how="left")
+        .select(
+            (lo + pl.col("bin") * width).alias("bin_start"),
+            (lo + (pl.col("bin") + 1) * width).alias("bin_end"),
+            pl.col("suppliers").fill_null(0).cast(pl.Int64),
+        )
+    )
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above `value` (1 for values ≤ 0): a round axis end."""
+    if not value > 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value * (1 - 1e-12):
+            return float(step * power)
+    return float(10 * power)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How to bin one feature for the threshold chart."""
+
+    feature: str
+    threshold: str  # the Policy field drawn as a vertical line
+    title: str
+    unit: str  # rate, hours or usd
+    lo: float = 0.0
+    hi: float | None = None  # None: a round number above the 95th percentile and the threshold
+    bins: int = 20
+
+
+DISTRIBUTIONS = (
+    Distribution("on_time_rate_6m", "min_on_time_rate", "On-time shipping rate (6 months)", "rate", hi=1.0),
+    Distribution("median_response_hours_30d", "max_median_response_hours", "Median response time (30 days)", "hours"),
+    Distribution("claim_rate_6m", "max_claim_rate", "Upheld claim rate (6 months)", "rate"),
+    Distribution("gmv_6m_usd", "min_gmv_6m_usd", "Covered GMV (6 months)", "usd"),
+)
+
+
+def distribution_bins(features: pl.DataFrame, spec: Distribution, threshold: float) -> pl.DataFrame:
+    """bin_values of one feature, on a range that always shows the threshold."""
+    values = features[spec.feature]
+    hi = spec.hi
+    if hi is None:
+        p95 = values.drop_nulls().quantile(0.95) if values.null_count() < values.len() else None
+        hi = nice_ceiling(max(p95 or 0.0, threshold * 1.5))
+    return bin_values(values, spec.lo, max(hi, threshold), spec.bins)
+
+
+def threshold_histogram(bins: pl.DataFrame, threshold: float, title: str, unit: str) -> go.Figure:
+    """Bars of bin_values' frame with a vertical line at the policy threshold."""
+    mids = ((bins["bin_start"] + bins["bin_end"]) / 2).to_list()
+    widths = (bins["bin_end"] - bins["bin_start"]).to_list()
+    fig = go.Figure(
+        go.Bar(x=mids, y=bins["suppliers"].to_list(), width=widths, name="suppliers", marker_color="#4C78A8")
+    )
+    label = {"rate": f"{threshold * 100:.1f}%", "hours": f"{threshold:,.1f} h", "usd": f"${threshold:,.0f}"}[unit]
+    fig.add_vline(x=threshold, line_color="#E45756", line_width=2, annotation_text=f"threshold {label}")
+    fig.update_layout(title=title, bargap=0.02, showlegend=False, **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_xaxes(tickformat={"rate": ".0%", "hours": ",.0f", "usd": "$,.0f"}[unit])
+    fig.update_yaxes(title="suppliers")
+    return fig
+
+
+# ---- Program uptake charts -----------------------------------------------------------------------
+
+
+def line_chart(frame: pl.DataFrame, x: str, series: dict[str, str], title: str, y_format: str = ",.0f") -> go.Figure:
+    """One line per column in `series` ({column: legend label}) against `x`."""
+    fig = go.Figure()
+    for column, label in series.items():
+        fig.add_trace(go.Scatter(x=frame[x].to_list(), y=frame[column].to_list(), name=label, mode="lines+markers"))
+    fig.update_layout(title=title, legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
+    fig.update_yaxes(tickformat=y_format, rangemode="tozero")
+    return fig
+
+
+def covered_gmv_chart(monthly: pl.DataFrame) -> go.Figure:
+    """Covered GMV per month (bars) and its share of all GMV (line, right axis); month, covered_gmv_usd, share."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=monthly["month"].to_list(), y=monthly["covered_gmv_usd"].to_list(), name="covered GMV"))
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"].to_list(),
+            y=monthly["covered_share"].to_list(),
+            name="share of all GMV",
+            yaxis="y2",
+            mode="lines+markers",
+        )
+    )
+    fig.update_layout(
+        title="Covered GMV per month and its share of all GMV",
+        yaxis={"tickformat": "$,.0s", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def claims_refunds_chart(monthly: pl.DataFrame) -> go.Figure:
+    """Claims per month stacked by reason (claims_<reason>) and refunds (line, right axis)."""
+    fig = go.Figure()
+    for reason in CLAIM_REASONS:
+        fig.add_trace(
+            go.Bar(x=monthly["month"].to_list(), y=monthly[f"claims_{reason}"].to_list(), name=REASON_LABELS[reason])
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"].to_list(),
+            y=monthly["refunds_usd"].to_list(),
+            name="refunds",
+            yaxis="y2",
+            mode="lines+markers",
+        )
+    )
+    fig.update_layout(
+        title="Claims by reason and refunds per month",
+        barmode="stack",
+        yaxis={"title": "claims", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": "$,.0s", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def breakdown_bar(frame: pl.DataFrame, by: str, columns: dict[str, str], title: str) -> go.Figure:
+    """Grouped horizontal bars: one bar per column in `columns` ({column: label}) for each value of `by`."""
+    fig = go.Figure()
+    for column, label in columns.items():
+        fig.add_trace(go.Bar(y=frame[by].to_list(), x=frame[column].to_list(), name=label, orientation="h"))
+    fig.update_layout(
+        title=title, barmode="group", legend={"orientation": "h", "y": -0.2}, **{**_LAYOUT, "hovermode": "y unified"}
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+def funnel_chart(stages: pl.DataFrame) -> go.Figure:
+    """The funnel of stage → suppliers (all suppliers → enrolled → open region → qualified)."""
+    fig = go.Figure(
+        go.Funnel(y=stages["stage"].to_list(), x=stages["suppliers"].to_list(), textinfo="value+percent initial")
+    )
+    fig.update_layout(title="From all suppliers to qualified", **{**_LAYOUT, "hovermode": "closest"})
+    return fig
+
+
+def funnel(evaluated: pl.DataFrame) -> pl.DataFrame:
+    """stage, suppliers from an evaluate() frame: everyone, enrolled, in an open region, qualified."""
+    badge = evaluated["badge"].cast(pl.String)
+    total = evaluated.height
+    enrolled = total - int((badge == "not_enrolled").sum())
+    open_region = enrolled - int((badge == "region_not_open").sum())
+    qualified = int((badge == "qualified").sum())
+    return pl.DataFrame(
+        {
+            "stage": ["All suppliers", "Enrolled", "In an open region", "Qualified"],
+            "suppliers": [total, enrolled, open_region, qualified],
+        }
+    )
