@@ -54,3 +54,21 @@ def claim_history(url: str, supplier_id: int, as_of: date) -> pl.DataFrame:
 
     with engine_for(url).connect() as conn:
         return fetch_claim_history(conn, supplier_id, as_of)
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def history_features(url: str, as_ofs: tuple[date, ...]) -> pl.DataFrame:
+    """Every supplier's features at each of `as_ofs`, one statement (see queries.uptake.fetch_history_features)."""
+    from queries.uptake import fetch_history_features
+
+    with engine_for(url).connect() as conn:
+        return fetch_history_features(conn, as_ofs)
+
+
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
+def program_monthly(url: str, first_month: date, as_of: date) -> pl.DataFrame:
+    """Covered deals, GMV, claims and refunds per month × country × category in [first_month, as_of)."""
+    from queries.uptake import fetch_program_monthly
+
+    with engine_for(url).connect() as conn:
+        return fetch_program_monthly(conn, first_month, as_of)
