@@ -141,6 +141,8 @@ def _stack(frames: pl.DataFrame | Mapping[date, pl.DataFrame]) -> pl.DataFrame:
         if "as_of" not in frames.columns:
             raise ValueError("a history frame needs an as_of column (or pass a mapping {as_of: frame})")
         return frames.with_columns(pl.col("as_of").cast(pl.Date))
+    if not frames:
+        raise ValueError("no assessments: give at least one as-of date")
     return pl.concat(
         [frame.with_columns(pl.lit(as_of, dtype=pl.Date).alias("as_of")) for as_of, frame in frames.items()],
         how="diagonal_relaxed",
