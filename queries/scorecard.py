@@ -4,6 +4,7 @@
 `fetch_features(conn, as_of)` runs it and returns the features the policy engine evaluates.
 """
 
+import warnings
 from datetime import date
 
 import polars as pl
@@ -195,7 +196,10 @@ RAW_SCHEMA = {
 
 def read_frame(conn: Connection, statement, params: dict, schema: dict) -> pl.DataFrame:
     """Run a statement and return its rows as a polars DataFrame with exactly `schema`."""
-    frame = pl.read_database(statement, conn, execute_options={"parameters": params})
+    with warnings.catch_warnings():
+        # polars notes that DuckDB's Arrow result is copied once; harmless, and noise on a CLI's stderr.
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+        frame = pl.read_database(statement, conn, execute_options={"parameters": params})
     if frame.width == 0:
         return pl.DataFrame(schema=schema)
     return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
