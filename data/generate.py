@@ -5,8 +5,9 @@
 Activity runs for M months up to the fixed instant DATA_END (never "today"), so the same seed
 gives the same rows on every machine and every day. Suppliers are generated in fixed-size chunks,
 each from its own seeded stream, so memory stays bounded and the rows do not depend on the
-machine; every chunk is vectorised numpy and goes in with `data.bulk.bulk_insert`, inside one
-transaction (all rows or none).
+machine; every chunk is vectorised numpy and goes in with `data.bulk.bulk_insert`, one
+transaction per chunk. The default demo is a single chunk, so all of it or nothing; a larger run
+that fails part-way empties the warehouse again (it was empty when the run began).
 
 Each supplier has an archetype that shapes its activity (the archetype itself is not stored):
 reliable, slow_responder, late_shipper, quality_problems, new_account (registered recently) and
@@ -35,7 +36,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, make_url
 
 from data.bulk import bulk_insert
-from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, TABLE_NAMES, create_schema, metadata
+from data.schema import (
+    CLAIM_REASONS,
+    CLAIM_STATUSES,
+    ORDER_STATUSES,
+    TABLE_NAMES,
+    TABLES,
+    create_schema,
+    metadata,
+)
 from queries.engine import WarehouseError, backend, resolve_url, warehouse_engine
 
 DATA_END = datetime(2026, 11, 1)
@@ -529,11 +538,34 @@ class Progress:
             sys.stderr.flush()
 
 
-def _existing_rows(conn) -> dict[str, int]:
-    counts = {}
-    for name in TABLE_NAMES:
-        counts[name] = conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one()
-    return {name: count for name, count in counts.items() if count}
+def _refuse_unless_empty(conn) -> None:
+    counts = {
+        name: conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one() for name in TABLE_NAMES
+    }
+    held = ", ".join(f"{count:,} {name}" for name, count in counts.items() if count)
+    if held:
+        raise WarehouseNotEmpty(
+            f"The warehouse already holds data ({held}); the generator only fills an empty warehouse. "
+            "Use a new URL, or empty the warehouse first."
+        )
+
+
+def _insert_buyers(conn, plan: Plan, counts: dict[str, int]) -> None:
+    size = CHUNK_SUPPLIERS * BUYERS_PER_SUPPLIER
+    for chunk, first in enumerate(range(0, plan.buyers, size)):
+        frame = buyer_frame(plan, chunk, first + 1, min(size, plan.buyers - first))
+        bulk_insert(conn, "buyers", frame)
+        counts["buyers"] += frame.height
+
+
+def _empty_again(engine: Engine) -> None:
+    """Undo a generation that failed part-way, best effort (the connection may be what failed)."""
+    try:
+        with engine.begin() as conn:
+            for table in reversed(TABLES):
+                conn.execute(table.delete())
+    except Exception:
+        pass
 
 
 def generate(
@@ -546,7 +578,8 @@ def generate(
     """Fill an empty warehouse with seeded demo data; return the rows written per table.
 
     Creates the schema if needed. Raises WarehouseNotEmpty, writing nothing, when any table
-    already has rows. Everything is written in one transaction.
+    already has rows. Commits once per CHUNK_SUPPLIERS suppliers; on a failure part-way the rows
+    already committed are deleted again before the error propagates.
     """
     if suppliers < 1:
         raise ValueError("suppliers must be at least 1")
@@ -556,32 +589,35 @@ def generate(
     create_schema(engine)
     counts = dict.fromkeys(TABLE_NAMES, 0)
     bar = Progress(plan.suppliers, progress)
-    with engine.begin() as conn:
-        existing = _existing_rows(conn)
-        if existing:
-            held = ", ".join(f"{count:,} {name}" for name, count in existing.items())
-            raise WarehouseNotEmpty(
-                f"The warehouse already holds data ({held}); the generator only fills an empty warehouse. "
-                "Use a new URL, or empty the warehouse first."
-            )
-        for chunk, first in enumerate(range(0, plan.buyers, CHUNK_SUPPLIERS * BUYERS_PER_SUPPLIER)):
-            size = min(CHUNK_SUPPLIERS * BUYERS_PER_SUPPLIER, plan.buyers - first)
-            bulk_insert(conn, "buyers", buyer_frame(plan, chunk, first + 1, size))
-            counts["buyers"] += size
+    committed = False
+    try:
         for chunk, first in enumerate(range(0, plan.suppliers, CHUNK_SUPPLIERS)):
-            sup = supplier_chunk(plan, chunk, first + 1, min(CHUNK_SUPPLIERS, plan.suppliers - first))
-            orders = order_chunk(plan, chunk, sup, counts["orders"] + 1)
-            tables = {
-                "suppliers": sup.frame,
-                "orders": orders.frame,
-                "inquiries": inquiry_frame(plan, chunk, sup, counts["inquiries"] + 1),
-                "claims": claim_frame(plan, chunk, sup, orders, counts["claims"] + 1),
-            }
-            for name, frame in tables.items():
-                bar.show(first, name)
-                bulk_insert(conn, name, frame)
-                counts[name] += frame.height
+            # One transaction per chunk keeps DuckDB's memory bounded (a single 20M-order transaction
+            # held over 5 GB); the first one also checks the warehouse is empty and adds the buyers.
+            with engine.begin() as conn:
+                if chunk == 0:
+                    _refuse_unless_empty(conn)
+                    _insert_buyers(conn, plan, counts)
+                bar.show(first, "generating")
+                sup = supplier_chunk(plan, chunk, first + 1, min(CHUNK_SUPPLIERS, plan.suppliers - first))
+                orders = order_chunk(plan, chunk, sup, counts["orders"] + 1)
+                tables = {
+                    "suppliers": sup.frame,
+                    "orders": orders.frame,
+                    "inquiries": inquiry_frame(plan, chunk, sup, counts["inquiries"] + 1),
+                    "claims": claim_frame(plan, chunk, sup, orders, counts["claims"] + 1),
+                }
+                for name, frame in tables.items():
+                    bar.show(first, name)
+                    bulk_insert(conn, name, frame)
+                    counts[name] += frame.height
+            committed = True
             bar.show(first + len(sup.ids), "suppliers")
+    except BaseException:
+        bar.finish()
+        if committed:  # the warehouse was empty when we began: leave it empty again
+            _empty_again(engine)
+        raise
     bar.finish()
     return counts
 

@@ -168,6 +168,22 @@ def test_chunks_continue_the_ids_and_every_chunk_trades():
     assert {check: n for check, n in violations(t, 1).items() if n} == {}
 
 
+def test_a_run_that_fails_part_way_leaves_the_warehouse_empty():
+    eng = duckdb_memory_engine()
+    with eng.begin() as conn:  # a stricter suppliers table: the second chunk breaks its CHECK
+        conn.exec_driver_sql(
+            f"""CREATE TABLE suppliers (
+                supplier_id INTEGER PRIMARY KEY CHECK (supplier_id <= {CHUNK_SUPPLIERS}),
+                name TEXT NOT NULL, country_code VARCHAR(2) NOT NULL, category TEXT NOT NULL,
+                registered_at TIMESTAMP NOT NULL, ta_enrolled_at TIMESTAMP)"""
+        )
+    with pytest.raises(Exception) as failure:  # noqa: B017 -- whichever error the driver raises
+        generate(eng, suppliers=CHUNK_SUPPLIERS + 10, months=1)
+    chain = [failure.value, failure.value.__context__, failure.value.__cause__]
+    assert any("CHECK constraint" in str(exc) for exc in chain)  # failed where intended, in chunk 2
+    assert {name: frame.height for name, frame in read_tables(eng).items()} == dict.fromkeys(TABLE_NAMES, 0)
+
+
 @pytest.fixture(scope="module")
 def moderate():
     """A 400-supplier, 12-month warehouse (about 20,000 orders), built once for the variety tests."""
