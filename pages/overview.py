@@ -1,0 +1,77 @@
+"""Overview: what the dashboard is for, the headline numbers of the filtered view, and where to go next."""
+
+import polars as pl
+import streamlit as st
+
+from policy import evaluate
+from queries import cached
+from ui import format as fmt
+from ui.charts import CONFIG, badge_mix_figure
+from ui.context import current_view
+from ui.explain import escape_markdown
+
+view = current_view()
+
+st.title("Trade Assurance trust")
+st.write(
+    "Trade Assurance refunds buyers who pay a qualified supplier through the program when an order ships "
+    "late or arrives not as contracted. This dashboard shows who qualifies and why, how the program is "
+    "taken up over time, and what a change to the qualification rules would do."
+)
+st.caption(f"As of {view.as_of:%Y-%m-%d} (midnight UTC) · policy: {escape_markdown(view.policy_name)}")
+
+features = cached.features(view.url, view.as_of)
+shown = view.filter(features)
+if features.is_empty():
+    st.info(
+        "The warehouse has no suppliers yet — run `python -m data.generate` for demo data "
+        "or `python -m data.load DIR` to load your own extract, then reload this page."
+    )
+elif shown.is_empty():
+    st.info("No supplier is in the selected countries and categories — widen the filters in the sidebar.")
+else:
+    scored = shown.join(
+        evaluate(shown, view.policy, margins=False), on="supplier_id", how="left", maintain_order="left"
+    )
+    qualified = scored.filter(pl.col("badge") == "qualified")
+    tiles = st.columns(5)
+    tiles[0].metric("Suppliers", fmt.count(scored.height), border=True)
+    tiles[1].metric(
+        "Enrolled",
+        fmt.count(scored["enrolled"].sum()),
+        help="Suppliers that opted in to Trade Assurance before the as-of date.",
+        border=True,
+    )
+    tiles[2].metric(
+        "Qualified",
+        fmt.count(qualified.height),
+        help="Enrolled suppliers in an open country that pass every rule of the current policy.",
+        border=True,
+    )
+    total_amount = scored["ta_amount_usd"].sum()
+    tiles[3].metric(
+        "Trade Assurance Amount",
+        fmt.money_short(total_amount),
+        help=f"The most the program would pay out over all qualified suppliers: {fmt.money(total_amount)}.",
+        border=True,
+    )
+    exposure = scored["open_exposure_usd"].sum()
+    tiles[4].metric(
+        "Open exposure",
+        fmt.money_short(exposure),
+        help=f"Covered orders placed and still open: {fmt.money(exposure)}.",
+        border=True,
+    )
+    st.plotly_chart(badge_mix_figure(scored), config=CONFIG, key="badge_mix")
+
+st.subheader("Go to")
+links = st.columns(3)
+with links[0]:
+    st.page_link("pages/suppliers.py", label="Supplier vetting", icon="🔎")
+    st.caption("Find a supplier, read its trust card and why it has its badge; compare up to four.")
+with links[1]:
+    st.page_link("pages/uptake.py", label="Program uptake", icon="📈")
+    st.caption("Enrolment, qualification and covered deals month by month.")
+with links[2]:
+    st.page_link("pages/policy_lab.py", label="Policy lab", icon="🧪")
+    st.caption("Move the rules' thresholds and see who gains or loses the badge.")

@@ -1,0 +1,327 @@
+"""The Overview and Supplier vetting pages in AppTest, on a hand-built DuckDB file warehouse.
+
+Five suppliers; the as-of date is 2024-07-01 (the day after the latest activity, 2024-06-30 09:00), so
+W365 = [2023-07-02, 2024-07-01), W182 = [2023-12-31, 2024-07-01), W30 = [2024-06-01, 2024-07-01).
+
+1 Alpha Tools (CN, Machinery): 4 covered deals of $3,000 completed Feb–May 2024, all shipped on time;
+  one covered order of $1,000 still open; a $50,000 order NOT covered (counts nowhere); two inquiries in
+  June answered in 2 h and 4 h → qualified, amount max(5,000, 0.5 × 12,000) = $6,000, left 6,000 − 1,000.
+2 Beta <script>… [link](…) (CN, Electronics): 1 covered deal of $8,750, shipped 5 days late, refunded
+  claim of $500; one inquiry answered after 30 h → fails min_orders (needs 2 more), min_gmv (needs
+  $1,250 more), on_time (0%), claims (100%), response_rate (0%), response_time (30.0 h).
+3 Gamma Young (CN, Machinery): registered 2024-01-23 (160 days before the as-of date), 3 covered
+  deals of $4,000 on time, no inquiries → fails only account_age (20 days too young); at the next
+  assessment (2024-08-01) it is 191 days old with the same deals in W182 → projected qualified.
+4 Delta Textiles (VN): 1 covered deal of $5,000 and $2,000 open → region_not_open.
+5 Epsilon Crafts (CN): never enrolled; one unanswered inquiry on 2024-06-30 09:00 → not_enrolled.
+
+Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6.0K", open exposure 1,000 + 2,000 → "$3.0K".
+"""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from data.bulk import bulk_insert
+from data.schema import create_schema
+from tests.warehouse import rows_to_frames
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+BETA = "Beta <script>alert(1)</script> [link](http://evil.example)"
+D = datetime
+
+
+def _deal(order_id, supplier_id, placed, amount, *, late_days=0, covered=True):
+    """A completed order: ship by placed + 10 days, shipped at placed + 5 (+ late_days), completed + 20."""
+    assert late_days < 12
+    return {
+        "order_id": order_id,
+        "supplier_id": supplier_id,
+        "placed_at": placed,
+        "ship_by": placed + timedelta(days=10),
+        "shipped_at": placed + timedelta(days=5 + late_days),
+        "delivered_at": placed + timedelta(days=17),
+        "completed_at": placed + timedelta(days=20),
+        "status": "completed",
+        "amount_usd": amount,
+        "ta_covered": covered,
+    }
+
+
+def _open(order_id, supplier_id, placed, amount):
+    return {
+        "order_id": order_id,
+        "supplier_id": supplier_id,
+        "placed_at": placed,
+        "ship_by": placed + timedelta(days=20),
+        "status": "open",
+        "amount_usd": amount,
+    }
+
+
+ROWS = {
+    "suppliers": [
+        {"supplier_id": 1, "name": "Alpha Tools", "category": "Machinery"},
+        {"supplier_id": 2, "name": BETA, "category": "Electronics"},
+        {
+            "supplier_id": 3,
+            "name": "Gamma Young",
+            "category": "Machinery",
+            "registered_at": D(2024, 1, 23),
+            "ta_enrolled_at": D(2024, 2, 1),
+        },
+        {"supplier_id": 4, "name": "Delta Textiles", "country_code": "VN", "category": "Textiles"},
+        {"supplier_id": 5, "name": "Epsilon Crafts", "category": "Textiles", "ta_enrolled_at": None},
+    ],
+    "orders": [
+        *(_deal(n, 1, D(2024, n + 1, 1), 3000) for n in range(1, 5)),
+        _open(5, 1, D(2024, 6, 20), 1000),
+        _deal(6, 2, D(2024, 2, 1), 8750, late_days=10),  # shipped 5 days after ship_by
+        *(_deal(n, 3, D(2024, n - 4, 1), 4000) for n in range(7, 10)),
+        _deal(10, 4, D(2024, 4, 1), 5000),
+        _open(11, 4, D(2024, 6, 25), 2000),
+        _deal(12, 1, D(2024, 5, 10), 50000, covered=False),
+    ],
+    "inquiries": [
+        {"supplier_id": 1, "received_at": D(2024, 6, 5), "first_response_at": D(2024, 6, 5, 2)},
+        {"supplier_id": 1, "received_at": D(2024, 6, 6), "first_response_at": D(2024, 6, 6, 4)},
+        {"supplier_id": 2, "received_at": D(2024, 6, 10), "first_response_at": D(2024, 6, 11, 6)},
+        {"supplier_id": 5, "received_at": D(2024, 6, 30, 9)},
+    ],
+    "claims": [
+        {
+            "order_id": 6,
+            "filed_at": D(2024, 4, 1),
+            "reason": "late_shipment",
+            "status": "refunded",
+            "resolved_at": D(2024, 4, 10),
+            "refund_usd": 500,
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    path = tmp_path_factory.mktemp("warehouse") / "tiny.duckdb"
+    engine = create_engine(f"duckdb:///{path}")
+    create_schema(engine)
+    with engine.begin() as conn:
+        for name, frame in rows_to_frames(ROWS).items():
+            bulk_insert(conn, name, frame)
+    engine.dispose()  # the app opens the file read-only: no writer may stay open
+    return f"duckdb:///{path}"
+
+
+def _navigation_only(monkeypatch):
+    """Run app.py's st.navigation on every AppTest run, as the real server does.
+
+    AppTest resets PagesManager.uses_pages_directory before each run, and a `pages/` folder next to app.py
+    turns it on, so from the second run on AppTest would run the page file alone (the legacy multipage
+    mode) without app.py and its sidebar. The server sets it off for good once app.py calls st.navigation.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app(warehouse, tmp_path, monkeypatch):
+    _navigation_only(monkeypatch)
+    monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
+    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield AppTest.from_file(APP, default_timeout=30)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _suppliers_page(at: AppTest, **params) -> AppTest:
+    """Open the Supplier vetting page in a fresh session whose URL holds `params` (like a pasted link)."""
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/suppliers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _table(at: AppTest):
+    return next(df for df in at.dataframe if df.key == "supplier_table").value
+
+
+def _frame(at: AppTest, column: str):
+    """The first table with `column` (AppTest gives a key only to tables that take selections)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_tiles_are_the_hand_worked_numbers(app):
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.date_input(key="as_of").value.isoformat() == "2024-07-01"
+    assert _metrics(at) == {
+        "Suppliers": "5",
+        "Enrolled": "4",
+        "Qualified": "1",
+        "Trade Assurance Amount": "$6.0K",
+        "Open exposure": "$3.0K",
+    }
+    assert [(link.proto.page, link.proto.label) for link in at.page_link] == [
+        ("suppliers", "Supplier vetting"),
+        ("uptake", "Program uptake"),
+        ("policy_lab", "Policy lab"),
+    ]
+    badge_mix = at.get("plotly_chart")
+    assert len(badge_mix) == 1
+
+
+def test_overview_follows_the_sidebar_filters_and_the_as_of_date(app):
+    at = app.run()
+    at.sidebar.multiselect(key="country").set_value(["VN"]).run()
+    assert _metrics(at) == {
+        "Suppliers": "1",
+        "Enrolled": "1",
+        "Qualified": "0",
+        "Trade Assurance Amount": "$0",
+        "Open exposure": "$2.0K",
+    }
+    at.sidebar.multiselect(key="country").set_value([]).run()
+    at.sidebar.multiselect(key="category").set_value(["Machinery"]).run()
+    assert _metrics(at)["Suppliers"] == "2"
+    assert _metrics(at)["Open exposure"] == "$1.0K"
+    # On 2024-06-01 neither open order had been placed yet, and Alpha still qualifies.
+    at.sidebar.multiselect(key="category").set_value([]).run()
+    at.sidebar.date_input(key="as_of").set_value(datetime(2024, 6, 1).date()).run()
+    assert _metrics(at)["Open exposure"] == "$0"
+    assert _metrics(at)["Qualified"] == "1"
+
+
+def test_the_table_lists_every_supplier_with_its_numbers(app):
+    at = _suppliers_page(app)
+    table = _table(at)
+    # Sorted by 12-month value, ties by id: Alpha 12,000 (the uncovered $50,000 order does not count), Gamma 12,000.
+    assert table["supplier_id"].tolist() == [1, 3, 2, 4, 5]
+    rows = {r["supplier_id"]: r for r in table.to_dict("records")}
+    assert rows[1]["badge"] == "qualified"
+    assert rows[1]["deals_12m"] == 4 and rows[1]["value_12m_usd"] == 12000
+    assert rows[1]["response_rate_30d"] == 1.0 and rows[1]["median_response_hours_30d"] == 3.0
+    assert rows[1]["ta_amount_usd"] == 6000 and rows[1]["open_exposure_usd"] == 1000
+    assert rows[1]["amount_left_usd"] == 5000
+    assert rows[2]["name"] == BETA
+    assert rows[2]["on_time_rate_6m"] == 0.0 and rows[2]["claims_12m"] == 1 and rows[2]["refunds_12m_usd"] == 500
+    assert rows[4]["badge"] == "region_not_open" and rows[4]["amount_left_usd"] == -2000
+    assert rows[5]["badge"] == "not_enrolled"
+    csv = at.get("download_button")[0]
+    assert csv.proto.label == "Download this table (CSV)"
+
+
+def test_search_is_plain_text_on_name_or_id(app):
+    at = _suppliers_page(app)
+    at.text_input(key="search").set_value("beta").run()
+    assert _table(at)["supplier_id"].tolist() == [2]
+    at.text_input(key="search").set_value("[link](").run()  # a regex would not match this literally
+    assert _table(at)["supplier_id"].tolist() == [2]
+    at.text_input(key="search").set_value("#4").run()
+    assert _table(at)["supplier_id"].tolist() == [4]
+    at.text_input(key="search").set_value(".*").run()
+    assert not any(df.key == "supplier_table" for df in at.dataframe)
+    assert "No supplier matches" in at.info[0].value
+    assert "clear the search or widen the filters" in at.info[0].value
+
+
+def test_badge_and_minimum_deals_filters(app):
+    at = _suppliers_page(app)
+    at.multiselect(key="badge_filter").set_value(["not_qualified", "qualified"]).run()
+    assert sorted(_table(at)["supplier_id"].tolist()) == [1, 2, 3]
+    at.number_input(key="min_deals").set_value(3).run()
+    assert _table(at)["supplier_id"].tolist() == [1, 3]  # Beta has 1 deal
+    at.number_input(key="min_deals").set_value(4).run()
+    assert _table(at)["supplier_id"].tolist() == [1]
+
+
+def test_profile_explains_every_rule_in_plain_words(app):
+    at = _suppliers_page(app, supplier="2")
+    texts = [t.value for t in at.text]
+    assert BETA in texts  # shown as plain text, never parsed
+    assert not any("<script>" in m.value for m in at.markdown)
+    assert _metrics(at)["Badge"] == "Not qualified"
+    assert _metrics(at)["Covered deals, 12 months"] == "1"
+    assert _metrics(at)["Deal value, 12 months"] == "$8,750"
+    assert _metrics(at)["Replies within 24 h"] == "0%"
+    assert _metrics(at)["Median reply time"] == "30.0 h"
+    words = _frame(at, "in_plain_words")["in_plain_words"].tolist()
+    assert words == [
+        "account is 1,643 days old against 180 needed",
+        "needs 2 more covered orders in 6 months",
+        "needs $1,250 more covered GMV in 6 months",
+        "on-time 0% against 90%",
+        "upheld claims on 100% of covered deals against at most 5%",
+        "replied within 24 h to 0% of inquiries against 70%",
+        "median reply 30.0 h against 24 h",
+    ]
+    claims = _frame(at, "reason")
+    assert claims["order_id"].tolist() == [6]
+    assert claims["reason"].tolist() == ["late_shipment"]
+    assert claims["status"].tolist() == ["refunded"]
+    assert claims["refund_usd"].tolist() == [500]
+    assert "Download claim history (CSV)" in [b.proto.label for b in at.get("download_button")]
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_profile_projects_the_next_assessment(app):
+    at = _suppliers_page(app, supplier="3")
+    assert [t.value for t in at.text][0] == "Gamma Young"
+    table = _frame(at, "in_plain_words")
+    assert table["result"].tolist() == ["fails"] + ["passes"] * 6
+    words = table["in_plain_words"].tolist()
+    assert words[0] == "account is 20 days too young"
+    assert words[5:] == ["no inquiries to answer: passes", "no answered inquiries in 30 days: passes"]
+    assert _metrics(at)["Badge"] == "Not qualified"
+    assert _metrics(at)["Projected badge at the 2024-08-01 assessment"] == "Qualified"
+    assert any("assuming no new activity" in c.value for c in at.caption)
+    assert any(info.value.startswith("No claims were filed") for info in at.info)
+
+
+def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
+    # The browser writes widget values into the URL (tests/browser checks that); here the URL is read back.
+    at = _suppliers_page(app, supplier="1", as_of="2024-06-01")
+    assert at.number_input(key="supplier").value == 1
+    assert at.sidebar.date_input(key="as_of").value.isoformat() == "2024-06-01"
+    assert [t.value for t in at.text][0] == "Alpha Tools"
+    # On 2024-06-01 the $1,000 order was not yet placed and June's inquiries not yet received.
+    assert _metrics(at)["Open exposure"] == "$0"
+    assert _metrics(at)["Amount left"] == "$6,000"
+    assert _metrics(at)["Median reply time"] == "—"
+    assert _metrics(at)["Projected badge at the 2024-07-01 assessment"] == "Qualified"
+    at.number_input(key="supplier").set_value(3).run()
+    assert [t.value for t in at.text][0] == "Gamma Young"
+    at.number_input(key="supplier").set_value(99).run()
+    assert any(info.value.startswith("No supplier has id 99") for info in at.info)
+
+
+def test_compare_up_to_four_suppliers(app):
+    at = _suppliers_page(app)
+    assert at.multiselect(key="compare").proto.max_selections == 4
+    at.multiselect(key="compare").set_value([1, 2]).run()
+    table = _frame(at, "metric")
+    assert table.columns.tolist() == ["metric", "Alpha Tools (#1)", f"{BETA} (#2)"]
+    rows = {r["metric"]: (r["Alpha Tools (#1)"], r[f"{BETA} (#2)"]) for r in table.to_dict("records")}
+    assert rows["Badge"] == ("Qualified", "Not qualified")
+    assert rows["Covered deals, 12 months"] == ("4", "1")
+    assert rows["Trade Assurance Amount"] == ("$6,000", "$0")
+    assert rows["Refunds, 12 months"] == ("$0", "$500")
+    assert "Download comparison (CSV)" in [b.proto.label for b in at.get("download_button")]
