@@ -13,7 +13,6 @@ from ui.explain import (
     escape_markdown,
     explain,
     explain_rules,
-    next_assessment,
     passes,
 )
 
@@ -156,12 +155,6 @@ def test_explain_rules_uses_the_policy_thresholds():
     assert badge_reason(row, "not_qualified", policy) == (
         "Not qualified: fails 2 rules (covered orders, 6 months; median reply time, 30 days)."
     )
-
-
-def test_next_assessment_is_the_first_of_the_following_month():
-    assert next_assessment(date(2024, 7, 1)) == date(2024, 8, 1)
-    assert next_assessment(date(2024, 7, 31)) == date(2024, 8, 1)
-    assert next_assessment(date(2024, 12, 15)) == date(2025, 1, 1)
 
 
 def test_escape_markdown_neutralises_links_html_and_math():

@@ -6,7 +6,6 @@ out what these functions say, and the tests can check the words without a server
 
 import math
 import re
-from datetime import date
 
 import polars as pl
 
@@ -199,11 +198,6 @@ def badge_reason(supplier: dict, badge: str, policy: Policy) -> str:
     if badge == "qualified":
         return "Qualified: passes every rule of the policy."
     return f"Not qualified: fails {_plural(len(failed), 'rule')} ({'; '.join(failed)})."
-
-
-def next_assessment(as_of: date) -> date:
-    """The first day of the month after `as_of`: the next monthly assessment."""
-    return date(as_of.year + as_of.month // 12, as_of.month % 12 + 1, 1)
 
 
 # The comparison table: (row label, column, formatter), in reading order.
