@@ -269,19 +269,29 @@ def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | 
 
 
 def _report_undecodable(file: str, data: bytes, position: int, report: _Report) -> None:
-    """Name the row and column holding the first byte that is not UTF-8."""
+    """Name the row and column holding the first byte that is not UTF-8 (by lines: a best guess when a
+    quoted field spans lines)."""
     line = data.count(b"\n", 0, position)
     start = data.rfind(b"\n", 0, position) + 1
     message = f"byte 0x{data[position]:02x} is not UTF-8 text: save the file as UTF-8"
     if line == 0:
         report.add(file, None, None, f"the header row has a {message}")
         return
-    header_end = data.find(b"\n")
-    header = next(csv.reader([data[:header_end].decode("utf-8", errors="replace").rstrip("\r")]), [])
-    before = data[start:position].decode("utf-8", errors="replace")
-    field = len(next(csv.reader([before]), [""])) - 1 if before else 0
-    column = header[field] if 0 <= field < len(header) else None
+    header = data[: data.find(b"\n")].rstrip(b"\r").split(b",")
+    field = _commas_outside_quotes(data[start:position])
+    column = header[field].decode("utf-8", errors="replace") if field < len(header) else None
     report.add(file, line, column, message)
+
+
+def _commas_outside_quotes(text: bytes) -> int:
+    quoted = False
+    commas = 0
+    for byte in text:
+        if byte == ord('"'):
+            quoted = not quoted
+        elif byte == ord(",") and not quoted:
+            commas += 1
+    return commas
 
 
 def _parquet_as_text(series: pl.Series) -> pl.Series | None:
