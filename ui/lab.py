@@ -4,7 +4,9 @@ Nothing here touches Streamlit or the warehouse, so every function is tested on 
 """
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -321,3 +323,70 @@ def funnel(evaluated: pl.DataFrame) -> pl.DataFrame:
             "suppliers": [total, enrolled, open_region, qualified],
         }
     )
+
+
+# ---- Program uptake transforms -------------------------------------------------------------------
+
+
+def year_before(as_of: date) -> date:
+    """The same day one year earlier (28 February for 29 February)."""
+    try:
+        return as_of.replace(year=as_of.year - 1)
+    except ValueError:
+        return as_of.replace(year=as_of.year - 1, day=28)
+
+
+def monthly_totals(monthly: pl.DataFrame, months: list[date]) -> pl.DataFrame:
+    """fetch_program_monthly rows summed over countries and categories, one row per month in `months`.
+
+    Months without activity get zeros, so a quiet month shows as 0 instead of vanishing from the chart;
+    covered_share is covered_gmv_usd ÷ gmv_usd (null when there was no GMV).
+    """
+    numbers = [c for c in monthly.columns if c not in ("month", "country_code", "category")]
+    grid = pl.DataFrame({"month": months}, schema={"month": pl.Date})
+    summed = monthly.group_by("month").agg(pl.col(numbers).sum())
+    return (
+        grid.join(summed, on="month", how="left")
+        .with_columns(pl.col(numbers).fill_null(0))
+        .with_columns(
+            pl.when(pl.col("gmv_usd") > 0)
+            .then(pl.col("covered_gmv_usd") / pl.col("gmv_usd"))
+            .otherwise(None)
+            .alias("covered_share")
+        )
+        .sort("month")
+    )
+
+
+def with_rates(breakdown: pl.DataFrame) -> pl.DataFrame:
+    """Add qualified_share (qualified ÷ enrolled) and loss_ratio (refunds ÷ covered deal value) to uptake rows."""
+    return breakdown.with_columns(
+        pl.when(pl.col("enrolled") > 0).then(pl.col("qualified") / pl.col("enrolled")).alias("qualified_share"),
+        pl.when(pl.col("covered_value_12m_usd") > 0)
+        .then(pl.col("refunds_12m_usd") / pl.col("covered_value_12m_usd"))
+        .alias("loss_ratio"),
+    )
+
+
+def rollout(by_country: pl.DataFrame, first: str = "CN") -> pl.DataFrame:
+    """uptake_breakdown by country folded into two rows: the first country of the rollout and the rest."""
+    numbers = [c for c in by_country.columns if c != "country_code"]
+    return (
+        by_country.with_columns(
+            pl.when(pl.col("country_code") == first)
+            .then(pl.lit(first))
+            .otherwise(pl.lit("Rest of the world"))
+            .alias("market")
+        )
+        .group_by("market")
+        .agg(pl.col(numbers).sum())
+        .sort(pl.col("market") != first)
+    )
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every Markdown character escaped, for names people typed shown inside a message."""
+    return _MARKDOWN.sub(r"\\\1", str(text))

@@ -1,0 +1,345 @@
+"""The Policy lab page through AppTest, on a tiny DuckDB file warehouse whose numbers are worked out by hand.
+
+As of 2024-07-01: W182 = [2024-01-01, 2024-07-01), W30 = [2024-06-01, 2024-07-01). Every supplier is a
+copy of BASE (CN, registered and enrolled 2020-01-01, four on-time covered deals of $5,000 in W182, no
+claims, no inquiries) except for one feature, set exactly at a default threshold. So under the default
+policy 8 suppliers qualify, and moving each slider one step stricter removes exactly its edge supplier:
+
+| supplier | differs from BASE | qualified at default | amount (0.5 × GMV, floor 5,000) |
+|---|---|---|---|
+| 1 base | — | yes | 10,000 |
+| 2 age | registered 2024-01-03 = A − 180 days: account age 180.0 | yes | 10,000 |
+| 3 orders | 3 deals of $5,000: orders_6m 3, GMV 15,000 | yes | 7,500 |
+| 4 gmv | 4 deals of $2,500: GMV 10,000 | yes | 5,000 |
+| 5 on_time | 10 deals of $2,000, 9 shipped on time: rate 0.90 | yes | 10,000 |
+| 6 claims | 20 deals of $1,000, 1 refunded claim: rate 1/20 = 0.05 | yes | 10,000 |
+| 7 resp_rate | 10 inquiries in W30, 7 answered in 2 h: rate 0.70, median 2 h | yes | 10,000 |
+| 8 resp_time | 1 inquiry answered in exactly 24 h: rate 1.0, median 24 h | yes | 10,000 |
+| 9 two_orders | 2 deals of $6,000: fails min_orders only | no (not_qualified) | 0 |
+| 10 vietnam | country VN | no (region_not_open) | 0 |
+| 11 never | ta_enrolled_at null | no (not_enrolled) | 0 |
+
+Total Trade Assurance Amount at default: 6 × 10,000 + 7,500 + 5,000 = 72,500.
+"""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb  # noqa: F401  (the driver must be importable for the file warehouse)
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from data.bulk import bulk_insert
+from data.schema import create_schema
+from store import policies as store
+from tests.warehouse import rows_to_frames
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+A = datetime(2024, 7, 1)
+FEB = datetime(2024, 2, 1)
+
+
+def _deals(supplier_id: int, count: int, amount: float, late: int = 0) -> list[dict]:
+    """`count` covered deals placed from February, completed in W182; the last `late` shipped late."""
+    rows = []
+    for k in range(count):
+        placed = FEB + timedelta(days=3 * k)
+        shipped = placed + timedelta(days=6 if k >= count - late else 2)
+        rows.append(
+            {
+                "supplier_id": supplier_id,
+                "placed_at": placed,
+                "ship_by": placed + timedelta(days=5),
+                "shipped_at": shipped,
+                "delivered_at": shipped + timedelta(days=2),
+                "completed_at": shipped + timedelta(days=3),
+                "amount_usd": amount,
+            }
+        )
+    return rows
+
+
+def lab_tables() -> dict[str, list[dict]]:
+    suppliers = [
+        {"supplier_id": 1, "name": "Base Co"},
+        {
+            "supplier_id": 2,
+            "name": "Age Co",
+            "registered_at": A - timedelta(days=180),
+            "ta_enrolled_at": A - timedelta(days=180),
+        },
+        {"supplier_id": 3, "name": "Orders Co"},
+        {"supplier_id": 4, "name": "GMV Co"},
+        {"supplier_id": 5, "name": "OnTime Co"},
+        {"supplier_id": 6, "name": "Claims Co"},
+        {"supplier_id": 7, "name": "RespRate Co"},
+        {"supplier_id": 8, "name": "RespTime Co"},
+        {"supplier_id": 9, "name": "TwoOrders Co"},
+        {"supplier_id": 10, "name": "Vietnam Co", "country_code": "VN", "category": "Apparel"},
+        {"supplier_id": 11, "name": "Never Co", "ta_enrolled_at": None},
+    ]
+    orders = [
+        *_deals(1, 4, 5000),
+        *_deals(2, 4, 5000),
+        *_deals(3, 3, 5000),
+        *_deals(4, 4, 2500),
+        *_deals(5, 10, 2000, late=1),
+        *_deals(6, 20, 1000),
+        *_deals(7, 4, 5000),
+        *_deals(8, 4, 5000),
+        *_deals(9, 2, 6000),
+        *_deals(10, 4, 5000),
+        *_deals(11, 4, 5000),
+    ]
+    for i, row in enumerate(orders, start=1):
+        row["order_id"] = i
+    claim_order = next(row["order_id"] for row in orders if row["supplier_id"] == 6)
+    june = datetime(2024, 6, 5)
+    inquiries = [
+        *(
+            {
+                "supplier_id": 7,
+                "received_at": june + timedelta(days=k),
+                "first_response_at": june + timedelta(days=k, hours=2),
+            }
+            for k in range(7)
+        ),
+        *({"supplier_id": 7, "received_at": june + timedelta(days=k)} for k in range(7, 10)),
+        {"supplier_id": 8, "received_at": june, "first_response_at": june + timedelta(hours=24)},
+    ]
+    claims = [
+        {
+            "order_id": claim_order,
+            "filed_at": datetime(2024, 6, 15),
+            "reason": "late_shipment",
+            "status": "refunded",
+            "resolved_at": datetime(2024, 6, 20),
+            "refund_usd": 500,
+        }
+    ]
+    return {"suppliers": suppliers, "orders": orders, "inquiries": inquiries, "claims": claims}
+
+
+def build_warehouse(path, tables) -> str:
+    url = f"duckdb:///{path}"
+    engine = create_engine(url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        for name, frame in rows_to_frames(tables).items():
+            bulk_insert(conn, name, frame)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def lab_warehouse(tmp_path_factory):
+    return build_warehouse(tmp_path_factory.mktemp("lab") / "warehouse.duckdb", lab_tables())
+
+
+def navigation_only(monkeypatch):
+    """Run app.py (router and sidebar) on every AppTest run, as the server does.
+
+    AppTest resets PagesManager.uses_pages_directory before each run and the pages/ folder turns it on,
+    so from the second run on it would run the page file alone, without app.py's sidebar.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def lab(lab_warehouse, tmp_path, monkeypatch):
+    """The Policy lab at as-of 2024-07-01 on the tiny warehouse, with an empty app database."""
+    navigation_only(monkeypatch)
+    monkeypatch.setenv("TRUST_WAREHOUSE_URL", lab_warehouse)
+    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["as_of"] = "2024-07-01"
+    at.run()
+    at.switch_page("pages/policy_lab.py").run()
+    assert not at.exception, at.exception
+    assert at.sidebar.date_input(key="as_of").value.isoformat() == "2024-07-01"
+    yield at
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def metric(at, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def table_in_tab(at, label: str):
+    """The first table of the what-if tab called `label`, as a pandas frame."""
+    return next(t for t in at.tabs if t.label == label).dataframe[0].value
+
+
+def table_with_column(at, column: str):
+    """The first table on the page that has `column` (st.dataframe keys do not reach AppTest)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def qualified(at) -> str:
+    return metric(at, "Qualified suppliers").value
+
+
+def test_starts_from_the_default_policy(lab):
+    assert qualified(lab) == "8"
+    assert metric(lab, "Qualified suppliers").delta == "0"
+    assert metric(lab, "Trade Assurance Amount").value == "$72.5K"
+    assert lab.slider(key="lab_min_orders_6m").value == 3
+    assert lab.multiselect(key="lab_open_countries").value == ["CN"]
+    assert any("move one to see" in i.value for i in lab.info)
+
+
+# One step stricter than the default: exactly the edge supplier loses the badge.
+@pytest.mark.parametrize(
+    ("key", "value", "loser"),
+    [
+        ("lab_min_account_age_days", 181, "Age Co"),
+        ("lab_min_orders_6m", 4, "Orders Co"),
+        ("lab_min_on_time_rate", 0.91, "OnTime Co"),
+        ("lab_max_claim_rate", 0.04, "Claims Co"),
+        ("lab_min_response_rate", 0.71, "RespRate Co"),
+        ("lab_max_median_response_hours", 23.5, "RespTime Co"),
+    ],
+)
+def test_each_slider_one_step_stricter_removes_its_edge_supplier(lab, key, value, loser):
+    lab.slider(key=key).set_value(value).run()
+    assert not lab.exception, lab.exception
+    assert qualified(lab) == "7"
+    assert metric(lab, "Qualified suppliers").delta == "-1"
+    assert metric(lab, "Lose the badge").value == "1"
+    lost = table_in_tab(lab, "Lose")
+    assert lost["name"].to_list() == [loser]
+
+
+def test_gmv_threshold_edge(lab):
+    lab.number_input(key="lab_min_gmv_6m_usd").set_value(10_000.01).run()
+    assert qualified(lab) == "7"
+    assert table_in_tab(lab, "Lose")["name"].to_list() == ["GMV Co"]
+    lab.number_input(key="lab_min_gmv_6m_usd").set_value(10_000.0).run()
+    assert qualified(lab) == "8"
+
+
+def test_loosening_and_opening_countries_gain_the_badge(lab):
+    lab.slider(key="lab_min_orders_6m").set_value(2).run()
+    assert qualified(lab) == "9"
+    assert metric(lab, "Qualified suppliers").delta == "+1"
+    assert table_in_tab(lab, "Gain")["name"].to_list() == ["TwoOrders Co"]
+    # TwoOrders: 0.5 × 12,000 = 6,000 more.
+    assert metric(lab, "Trade Assurance Amount").delta == "+$6,000"
+    lab.multiselect(key="lab_open_countries").set_value(["*"]).run()
+    assert qualified(lab) == "10"
+    lab.multiselect(key="lab_open_countries").set_value(["CN", "VN"]).run()
+    assert qualified(lab) == "10"
+    lab.multiselect(key="lab_open_countries").set_value([]).run()
+    assert qualified(lab) == "0"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "total", "change"),
+    [
+        # 6 × 12,000 + 9,000 + 6,000
+        ("lab_amount_multiplier", 0.6, "$87.0K", "+$14,500"),
+        # GMV Co 5,000 → 8,000 and Orders Co 7,500 → 8,000
+        ("lab_amount_floor_usd", 8000.0, "$76.0K", "+$3,500"),
+        # six suppliers 10,000 → 9,000
+        ("lab_amount_cap_usd", 9000.0, "$66.5K", "-$6,000"),
+    ],
+)
+def test_amount_settings_change_the_amount_not_the_count(lab, key, value, total, change):
+    lab.number_input(key=key).set_value(value).run()
+    assert qualified(lab) == "8"
+    assert metric(lab, "Trade Assurance Amount").value == total
+    assert metric(lab, "Trade Assurance Amount").delta == change
+
+
+def test_an_invalid_what_if_names_the_field(lab):
+    lab.number_input(key="lab_amount_floor_usd").set_value(2_000_000.0).run()
+    assert not lab.exception
+    assert any("amount_floor_usd" in e.value for e in lab.error)
+    assert not [m for m in lab.metric if m.label == "Qualified suppliers"]
+
+
+def test_rules_blocking_the_most(lab):
+    blockers = table_in_tab(lab, "Rules")
+    by_rule = dict(zip(blockers["rule"], blockers["only_rule_failing"], strict=True))
+    assert by_rule["Covered deals (6 months)"] == 1  # TwoOrders Co
+    assert sum(by_rule.values()) == 1
+    assert any("Covered deals (6 months)" in m.value for m in lab.markdown)
+
+
+def test_save_load_compare_and_mark_current(lab):
+    assert any("No saved policies yet" in i.value for i in lab.info)
+    # Save a strict what-if.
+    lab.slider(key="lab_min_orders_6m").set_value(4).run()
+    lab.text_input(key="lab_save_name").input("Strict")
+    lab.text_input(key="lab_save_author").input("ana")
+    lab.text_area(key="lab_save_note").input("four deals")
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert not lab.exception, lab.exception
+    assert any("Saved 'Strict' \\(version 1\\)" in s.value for s in lab.success)
+    # A double click writes once.
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert any("nothing to save" in i.value for i in lab.info)
+    assert store.list_policies()["version"].to_list() == [1]
+    # Another name without an author is refused, naming the field.
+    lab.text_input(key="lab_save_name").input("Loose")
+    lab.text_input(key="lab_save_author").input("")
+    lab.slider(key="lab_min_orders_6m").set_value(2)
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert any("author" in e.value for e in lab.error)
+    lab.text_input(key="lab_save_author").input("ben")
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert store.list_policies()["name"].to_list() == ["Loose", "Strict"]
+
+    # Load Strict back into the sliders.
+    lab.selectbox(key="lab_pick").set_value("Strict")
+    lab.button(key="lab_load").click().run()
+    assert lab.slider(key="lab_min_orders_6m").value == 4
+    assert qualified(lab) == "7"
+
+    # Compare Loose (A) with Strict (B): only min_orders_6m differs; 9 → 7 qualified.
+    lab.selectbox(key="lab_compare_a").set_value("Loose")
+    lab.selectbox(key="lab_compare_b").set_value("Strict").run()
+    table = table_with_column(lab, "setting")
+    assert table.loc[table["changed"], "setting"].to_list() == ["min_orders_6m"]
+    assert any("qualified 9 → 7" in m.value for m in lab.markdown)
+
+    # Mark Strict current: the sidebar and every page use it; the sliders' baseline is now Strict.
+    lab.text_input(key="lab_actor").input("cy")
+    lab.selectbox(key="lab_pick").set_value("Strict")
+    lab.button(key="lab_mark_current").click().run()
+    assert not lab.exception, lab.exception
+    assert store.current_policy()[0] == "Strict"
+    assert any("Policy: Strict" in c.value for c in lab.sidebar.caption), [c.value for c in lab.caption]
+    assert qualified(lab) == "7" and metric(lab, "Qualified suppliers").delta == "0"
+    assert store.audit_log()["action"].to_list() == ["save", "save", "mark_current"]
+
+
+def test_updating_a_loaded_policy_and_a_stale_version(lab):
+    lab.text_input(key="lab_save_name").input("Team")
+    lab.text_input(key="lab_save_author").input("ana")
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    # Someone else updates Team behind our back (version 2) while we hold version 1.
+    store.save_policy("Team", "ben", "theirs", store.load_policy("Team").__class__(min_orders_6m=6), expected_version=1)
+    lab.slider(key="lab_min_orders_6m").set_value(5).run()
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert any("version 2, you edited version 1" in e.value for e in lab.error)
+    assert store.load_policy("Team").min_orders_6m == 6
+    # Loading it again takes version 2; saving then updates to version 3.
+    lab.selectbox(key="lab_pick").set_value("Team")
+    lab.button(key="lab_load").click().run()
+    lab.slider(key="lab_min_orders_6m").set_value(5).run()
+    lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
+    assert store.policy_version("Team") == 3
+    assert store.load_policy("Team").min_orders_6m == 5
