@@ -47,7 +47,10 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
             # table_name comes from the schema's allow-list above, never from input.
             raw.execute(f"INSERT INTO {table_name} ({columns}) SELECT {columns} FROM {view}")
         finally:
-            raw.unregister(view)
+            try:
+                raw.unregister(view)
+            except Exception:  # an aborted transaction refuses this too; keep the insert's own error
+                pass
     elif dialect == "postgresql":
         raw = conn.connection.driver_connection
         columns = ", ".join(frame.columns)
