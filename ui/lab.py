@@ -6,7 +6,7 @@ Nothing here touches Streamlit or the warehouse, so every function is tested on 
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -334,6 +334,20 @@ def year_before(as_of: date) -> date:
         return as_of.replace(year=as_of.year - 1)
     except ValueError:
         return as_of.replace(year=as_of.year - 1, day=28)
+
+
+def calendar_months(as_of: date, count: int = 24) -> list[date]:
+    """The first days of the `count` calendar months with data before `as_of`, oldest first.
+
+    As of the 1st, the last month is the previous one (complete); otherwise as_of's own month (partial).
+    """
+    last = (as_of - timedelta(days=1)).replace(day=1)
+    months = []
+    year, month = last.year, last.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
 
 
 def monthly_totals(monthly: pl.DataFrame, months: list[date]) -> pl.DataFrame:

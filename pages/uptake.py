@@ -1,0 +1,175 @@
+"""Program uptake (executives): is Trade Assurance growing, where, and at what cost in refunds?"""
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from policy import evaluate
+from queries import cached
+from queries.uptake import month_starts, uptake_breakdown, uptake_series
+from ui import format as fmt
+from ui import lab
+from ui.charts import CONFIG
+from ui.context import current_view
+
+view = current_view()
+st.title("Program uptake")
+st.caption(
+    f"As of {view.as_of:%Y-%m-%d} (midnight UTC) · policy: {view.policy_name} · changes are against "
+    f"{lab.year_before(view.as_of):%Y-%m-%d}, one year earlier."
+)
+
+points = month_starts(view.as_of, 24)
+year_ago = lab.year_before(view.as_of)
+with st.spinner("Computing 24 months of scorecards in the warehouse…"):
+    history = view.filter(cached.history_features(view.url, tuple(sorted({*points, year_ago}))))
+    months = lab.calendar_months(view.as_of, 24)
+    monthly = view.filter(cached.program_monthly(view.url, months[0], view.as_of))
+    # The share of all GMV over exactly the 365-day windows of the tiles.
+    window_now = view.filter(cached.program_monthly(view.url, view.as_of - timedelta(days=365), view.as_of))
+    window_then = view.filter(cached.program_monthly(view.url, year_ago - timedelta(days=365), year_ago))
+
+now = history.filter(pl.col("as_of") == view.as_of)
+if history.is_empty() or now.is_empty():
+    st.info(
+        "No supplier is in the selected countries and categories — widen the filters in the sidebar, or load "
+        "data with `python -m data.generate` / `python -m data.load DIR`."
+    )
+    st.stop()
+
+series = lab.with_rates(uptake_series(history, view.policy))
+at = {row["as_of"]: row for row in series.iter_rows(named=True)}
+cur, old = at[view.as_of], at.get(year_ago, {})
+
+
+def _share(window: pl.DataFrame) -> float | None:
+    gmv = window["gmv_usd"].sum()
+    return window["covered_gmv_usd"].sum() / gmv if gmv else None
+
+
+def _delta(current, previous, kind: str):
+    """st.metric's delta as text with an ASCII minus (so the arrow points the right way); None without a base."""
+    if current is None or previous is None:
+        return None
+    change = current - previous
+    return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
+
+
+share_now, share_then = _share(window_now), _share(window_then)
+tiles = st.columns(3)
+tiles[0].metric(
+    "Enrolled suppliers",
+    fmt.count(cur["enrolled"]),
+    _delta(cur["enrolled"], old.get("enrolled"), "count"),
+    help="Suppliers that opted in before the as-of date. The change is against one year earlier.",
+    border=True,
+)
+tiles[1].metric(
+    "Qualified suppliers",
+    fmt.count(cur["qualified"]),
+    _delta(cur["qualified"], old.get("qualified"), "count"),
+    help=f"Enrolled suppliers in an open country that pass every rule of {view.policy_name}.",
+    border=True,
+)
+tiles[2].metric(
+    "Covered GMV (12 months)",
+    fmt.money_short(cur["covered_value_12m_usd"]),
+    _delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money"),
+    help=f"Covered deals completed in the last 365 days: {fmt.money(cur['covered_value_12m_usd'])}.",
+    border=True,
+)
+tiles = st.columns(3)
+tiles[0].metric(
+    "Covered share of all GMV",
+    fmt.percent(share_now),
+    _delta(share_now, share_then, "pp"),
+    help="Covered deal value ÷ the value of every completed order, over the last 365 days.",
+    border=True,
+)
+tiles[1].metric(
+    "Refunds (12 months)",
+    fmt.money_short(cur["refunds_12m_usd"]),
+    _delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money"),
+    delta_color="inverse",
+    help=f"Refunds of claims filed in the last 365 days: {fmt.money(cur['refunds_12m_usd'])}.",
+    border=True,
+)
+tiles[2].metric(
+    "Loss ratio",
+    fmt.percent(cur["loss_ratio"]),
+    _delta(cur["loss_ratio"], old.get("loss_ratio"), "pp"),
+    delta_color="inverse",
+    help="Refunds (12 months) ÷ covered deal value (12 months).",
+    border=True,
+)
+
+st.subheader("The last 24 months")
+chart_points = series.filter(pl.col("as_of").is_in(list(points)))
+st.plotly_chart(
+    lab.line_chart(
+        chart_points, "as_of", {"enrolled": "enrolled", "qualified": "qualified"}, "Enrolled and qualified suppliers"
+    ),
+    config=CONFIG,
+    key="uptake_suppliers",
+)
+totals = lab.monthly_totals(monthly, months)
+left, right = st.columns(2)
+left.plotly_chart(lab.covered_gmv_chart(totals), config=CONFIG, key="uptake_covered_gmv")
+right.plotly_chart(lab.claims_refunds_chart(totals), config=CONFIG, key="uptake_claims")
+if view.as_of.day != 1:
+    st.caption(f"{view.as_of:%B %Y} is counted up to {view.as_of:%Y-%m-%d} (a partial month).")
+
+st.subheader("Where the program is taken up")
+columns = {
+    "suppliers": st.column_config.NumberColumn("suppliers", format="localized"),
+    "covered_value_12m_usd": st.column_config.NumberColumn("covered GMV 12m", format="dollar"),
+    "refunds_12m_usd": st.column_config.NumberColumn("refunds 12m", format="dollar"),
+    "ta_amount_usd": st.column_config.NumberColumn("Trade Assurance Amount", format="dollar"),
+    "qualified_share": st.column_config.NumberColumn("qualified ÷ enrolled", format="percent"),
+    "loss_ratio": st.column_config.NumberColumn("loss ratio", format="percent"),
+}
+by_country = uptake_breakdown(now, view.policy, "country_code")
+by_category = uptake_breakdown(now, view.policy, "category")
+country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"])
+with country_tab:
+    opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
+    st.caption(f"The program opened in CN first; the policy opens {opened}.")
+    st.dataframe(lab.with_rates(lab.rollout(by_country)), hide_index=True, column_config=columns, key="uptake_rollout")
+    st.dataframe(lab.with_rates(by_country), hide_index=True, column_config=columns, key="uptake_by_country")
+    st.download_button(
+        "Download by country (CSV)",
+        lab.with_rates(by_country).write_csv(),
+        file_name=f"uptake_by_country_{view.as_of}.csv",
+        mime="text/csv",
+        key="uptake_country_csv",
+    )
+    st.plotly_chart(
+        lab.breakdown_bar(by_country, "country_code", {"enrolled": "enrolled", "qualified": "qualified"}, "By country"),
+        config=CONFIG,
+        key="uptake_country_bar",
+    )
+with category_tab:
+    st.dataframe(lab.with_rates(by_category), hide_index=True, column_config=columns, key="uptake_by_category")
+    st.download_button(
+        "Download by category (CSV)",
+        lab.with_rates(by_category).write_csv(),
+        file_name=f"uptake_by_category_{view.as_of}.csv",
+        mime="text/csv",
+        key="uptake_category_csv",
+    )
+    st.plotly_chart(
+        lab.breakdown_bar(by_category, "category", {"enrolled": "enrolled", "qualified": "qualified"}, "By category"),
+        config=CONFIG,
+        key="uptake_category_bar",
+    )
+
+st.subheader("From all suppliers to qualified")
+stages = lab.funnel(evaluate(now, view.policy, margins=False))
+left, right = st.columns([2, 1])
+left.plotly_chart(lab.funnel_chart(stages), config=CONFIG, key="uptake_funnel")
+right.dataframe(
+    stages.with_columns(pl.col("suppliers").map_elements(fmt.count, return_dtype=pl.String)),
+    hide_index=True,
+    key="uptake_funnel_table",
+)
