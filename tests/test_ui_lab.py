@@ -1,0 +1,172 @@
+"""ui.lab on tiny frames: binning, the what-if step, blocking rules, uptake transforms and the figures."""
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from policy import DEFAULT_POLICY, Policy
+from ui import lab
+
+
+def features(**overrides) -> pl.DataFrame:
+    """Three CN suppliers that pass every default rule, with columns overridden per test."""
+    base = {
+        "supplier_id": [1, 2, 3],
+        "name": ["a", "b", "c"],
+        "country_code": ["CN", "CN", "VN"],
+        "category": ["Toys", "Home", "Toys"],
+        "enrolled": [True, True, True],
+        "account_age_days": [400.0, 400.0, 400.0],
+        "orders_6m": [5, 5, 5],
+        "gmv_6m_usd": [20_000.0, 30_000.0, 40_000.0],
+        "on_time_rate_6m": [1.0, 1.0, 1.0],
+        "claim_rate_6m": [0.0, 0.0, 0.0],
+        "response_rate_30d": [None, None, None],
+        "median_response_hours_30d": [None, None, None],
+    }
+    base.update(overrides)
+    return pl.DataFrame(
+        base, schema_overrides={"response_rate_30d": pl.Float64, "median_response_hours_30d": pl.Float64}
+    )
+
+
+def test_bin_values_counts_every_bin_and_clips_the_ends():
+    values = pl.Series([-1.0, 0.0, 0.24, 0.25, 0.99, 1.0, 7.0, None, float("nan")])
+    bins = lab.bin_values(values, 0.0, 1.0, 4)
+    assert bins["bin_start"].to_list() == [0.0, 0.25, 0.5, 0.75]
+    assert bins["bin_end"].to_list() == [0.25, 0.5, 0.75, 1.0]
+    # -1, 0, 0.24 in the first; 0.25 in the second; 0.99, 1.0 and 7 in the last; null and NaN left out.
+    assert bins["suppliers"].to_list() == [3, 1, 0, 3]
+
+
+def test_bin_values_integers_and_empty():
+    assert lab.bin_values(pl.Series([1, 2, 2, 9], dtype=pl.Int64), 0, 10, 5)["suppliers"].to_list() == [1, 2, 0, 0, 1]
+    assert lab.bin_values(pl.Series([], dtype=pl.Float64), 0, 1, 2)["suppliers"].to_list() == [0, 0]
+    with pytest.raises(ValueError):
+        lab.bin_values(pl.Series([1.0]), 1.0, 1.0, 3)
+
+
+def test_nice_ceiling():
+    assert [lab.nice_ceiling(v) for v in (0, 0.03, 1, 1.2, 3, 7, 36, 10_000)] == [1, 0.05, 1, 2, 5, 10, 50, 10_000]
+
+
+def test_distribution_bins_keep_the_threshold_on_the_axis():
+    frame = features(median_response_hours_30d=[1.0, 2.0, 3.0])
+    spec = next(d for d in lab.DISTRIBUTIONS if d.feature == "median_response_hours_30d")
+    bins = lab.distribution_bins(frame, spec, 24.0)
+    # p95 is 3 h; the axis runs to nice_ceiling(1.5 × 24) = 50 h, in 20 bins of 2.5 h.
+    assert bins["bin_end"].max() == 50.0 and bins.height == 20
+    assert bins["suppliers"].to_list()[:2] == [2, 1]
+
+
+def test_threshold_histogram_draws_bars_and_the_line():
+    bins = lab.bin_values(pl.Series([0.2, 0.95]), 0.0, 1.0, 2)
+    fig = lab.threshold_histogram(bins, 0.9, "On-time", "rate")
+    assert list(fig.data[0].x) == [0.25, 0.75] and list(fig.data[0].y) == [1, 1]
+    line = fig.layout.shapes[0]
+    assert (line.x0, line.x1) == (0.9, 0.9)
+    assert fig.layout.annotations[0].text == "threshold 90.0%"
+
+
+def test_whatif_counts_by_country_category_and_blocking_rules():
+    frame = features(orders_6m=[5, 3, 3], on_time_rate_6m=[1.0, 0.5, 1.0])
+    # Default: 1 qualified; 2 fails on_time; 3 is VN.  Candidate: min_orders 4 and every country open.
+    w = lab.whatif(frame, DEFAULT_POLICY, Policy(min_orders_6m=4, open_countries=("*",)))
+    assert (w.diff.qualified_before, w.diff.qualified_after) == (1, 1)
+    assert w.diff.gained.height == 0 and w.diff.lost.height == 0
+    assert w.by_country.rows() == [("CN", 1, 1, 0, 0.0), ("VN", 0, 0, 0, 0.0)]
+    # 2 fails min_orders and on_time; 3 fails min_orders only.
+    assert dict(zip(w.blockers["rule"], w.blockers["failing"], strict=True))["min_orders"] == 2
+    assert dict(zip(w.blockers["rule"], w.blockers["only_rule_failing"], strict=True)) == {
+        "account_age": 0,
+        "min_orders": 1,
+        "min_gmv": 0,
+        "on_time": 0,
+        "claims": 0,
+        "response_rate": 0,
+        "response_time": 0,
+    }
+    assert lab.top_blocker(w.blockers) == ("min_orders", 1)
+
+    opened = lab.whatif(frame, DEFAULT_POLICY, Policy(open_countries=("CN", "VN")))
+    assert opened.diff.gained["supplier_id"].to_list() == [3]
+    assert opened.by_country.row(0) == ("VN", 0, 1, 1, 20_000.0)  # 0.5 × 40,000
+    gained = lab.supplier_changes(frame, opened.diff, "gained")
+    assert gained.select("name", "amount_before_usd", "amount_after_usd", "badge_after").rows() == [
+        ("c", 0.0, 20_000.0, "qualified")
+    ]
+    assert lab.top_blocker(lab.rule_blockers(pl.Series([0, 0], dtype=pl.UInt8))) is None
+
+
+def test_policy_table_marks_changed_settings():
+    table = lab.policy_table(DEFAULT_POLICY, Policy(min_orders_6m=4, open_countries=("*",)), "now", "next")
+    changed = table.filter(pl.col("changed"))
+    assert changed["setting"].to_list() == ["open_countries", "min_orders_6m"]
+    assert changed["next"].to_list() == ["all countries", "4"]
+    assert table.filter(pl.col("setting") == "min_gmv_6m_usd")["now"].item() == "10000"
+
+
+def test_calendar_months_and_year_before():
+    assert lab.calendar_months(date(2024, 7, 1), 3) == [date(2024, 4, 1), date(2024, 5, 1), date(2024, 6, 1)]
+    assert lab.calendar_months(date(2024, 7, 15), 2) == [date(2024, 6, 1), date(2024, 7, 1)]
+    assert lab.calendar_months(date(2024, 1, 1), 2) == [date(2023, 11, 1), date(2023, 12, 1)]
+    assert lab.year_before(date(2024, 2, 29)) == date(2023, 2, 28)
+    assert lab.year_before(date(2024, 7, 1)) == date(2023, 7, 1)
+
+
+def test_monthly_totals_fill_quiet_months_and_share():
+    monthly = pl.DataFrame(
+        {
+            "month": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 3, 1)],
+            "country_code": ["CN", "VN", "CN"],
+            "category": ["Toys", "Toys", "Home"],
+            "covered_gmv_usd": [100.0, 50.0, 0.0],
+            "gmv_usd": [200.0, 100.0, 80.0],
+            "claims": [1, 0, 2],
+        }
+    )
+    totals = lab.monthly_totals(monthly, [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)])
+    assert totals["covered_gmv_usd"].to_list() == [150.0, 0.0, 0.0]
+    assert totals["claims"].to_list() == [1, 0, 2]
+    assert totals["covered_share"].to_list() == [0.5, None, 0.0]
+
+
+def test_rollout_and_rates():
+    by_country = pl.DataFrame(
+        {
+            "country_code": ["CN", "IN", "VN"],
+            "enrolled": [4, 1, 1],
+            "qualified": [2, 0, 1],
+            "covered_value_12m_usd": [1000.0, 0.0, 500.0],
+            "refunds_12m_usd": [10.0, 0.0, 20.0],
+        }
+    )
+    rolled = lab.with_rates(lab.rollout(by_country))
+    assert rolled.rows() == [("CN", 4, 2, 1000.0, 10.0, 0.5, 0.01), ("Rest of the world", 2, 1, 500.0, 20.0, 0.5, 0.04)]
+    zero = lab.with_rates(by_country.filter(pl.col("country_code") == "IN"))
+    assert zero["loss_ratio"].to_list() == [None]
+
+
+def test_uptake_figures():
+    series = pl.DataFrame({"as_of": [date(2024, 6, 1), date(2024, 7, 1)], "enrolled": [2, 3], "qualified": [0, 1]})
+    fig = lab.line_chart(series, "as_of", {"enrolled": "enrolled", "qualified": "qualified"}, "Suppliers")
+    assert [t.name for t in fig.data] == ["enrolled", "qualified"] and list(fig.data[1].y) == [0, 1]
+    stages = lab.funnel(
+        pl.DataFrame(
+            {"badge": ["not_enrolled", "region_not_open", "not_qualified", "qualified", "qualified"]},
+        )
+    )
+    assert stages["suppliers"].to_list() == [5, 4, 3, 2]
+    assert list(lab.funnel_chart(stages).data[0].x) == [5, 4, 3, 2]
+    bar = lab.breakdown_bar(
+        pl.DataFrame({"category": ["Toys"], "enrolled": [3], "qualified": [1]}),
+        "category",
+        {"enrolled": "enrolled", "qualified": "qualified"},
+        "By category",
+    )
+    assert [list(t.x) for t in bar.data] == [[3], [1]]
+
+
+def test_escape_markdown():
+    assert lab.escape_markdown("**x** [y](z) <b>") == "\\*\\*x\\*\\* \\[y\\]\\(z\\) \\<b\\>"
