@@ -171,6 +171,19 @@ class SparkCluster:
         self._wait_for_query(deadline)
         return self
 
+    def start_in_background(self) -> "SparkCluster":
+        """Begin start() in a thread and return at once; ready() waits for it (and raises its error)."""
+        import concurrent.futures
+
+        self._starting = concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(self.start)
+        return self
+
+    def ready(self) -> "SparkCluster":
+        starting = getattr(self, "_starting", None)
+        if starting is not None:
+            starting.result()
+        return self
+
     def _wait_for_query(self, deadline: float) -> None:
         from pyhive import hive
 
@@ -181,6 +194,9 @@ class SparkCluster:
                     cursor = conn.cursor()
                     cursor.execute("SELECT 1")
                     if cursor.fetchall() == [(1,)]:
+                        # A job on the worker, so its executor is up before the first real query.
+                        cursor.execute("SELECT count(*) FROM range(1000)")
+                        cursor.fetchall()
                         return
             except Exception as exc:  # the server answers the port before it accepts sessions
                 last = exc
@@ -200,6 +216,9 @@ class SparkCluster:
     # -- teardown --------------------------------------------------------------------------------
 
     def stop(self, keep_logs: bool = False) -> None:
+        starting, self._starting = getattr(self, "_starting", None), None
+        if starting is not None and not starting.done():
+            starting.exception()  # let a start in progress finish (or fail) before killing what it spawned
         # The Thrift server first (it is the cluster's application), then worker, then master.
         for name in ("thrift", "worker", "master"):
             process = self.processes.pop(name, None)
