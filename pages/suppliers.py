@@ -63,15 +63,15 @@ COLUMN_CONFIG = {
     "category": st.column_config.TextColumn("Category"),
     "badge": st.column_config.TextColumn("Badge"),
     "deals_12m": st.column_config.NumberColumn("Deals 12m", format="localized"),
-    "value_12m_usd": MONEY("Value 12m", format="dollar", step=1),
+    "value_12m_usd": MONEY("Value 12m", format="dollar"),
     "response_rate_30d": st.column_config.NumberColumn("Response rate", format="percent", step=0.1),
     "median_response_hours_30d": st.column_config.NumberColumn("Median reply", format="%.1f h"),
     "on_time_rate_6m": st.column_config.NumberColumn("On-time", format="percent", step=0.1),
     "claims_12m": st.column_config.NumberColumn("Claims 12m", format="localized"),
-    "refunds_12m_usd": MONEY("Refunds 12m", format="dollar", step=1),
-    "ta_amount_usd": MONEY("TA Amount", format="dollar", step=1, help="Trade Assurance Amount"),
-    "open_exposure_usd": MONEY("Open exposure", format="dollar", step=1),
-    "amount_left_usd": MONEY("Amount left", format="dollar", step=1, help="Trade Assurance Amount − open exposure"),
+    "refunds_12m_usd": MONEY("Refunds 12m", format="dollar"),
+    "ta_amount_usd": MONEY("TA Amount", format="dollar", help="Trade Assurance Amount"),
+    "open_exposure_usd": MONEY("Open exposure", format="dollar"),
+    "amount_left_usd": MONEY("Amount left", format="dollar", help="Trade Assurance Amount − open exposure"),
 }
 
 
@@ -122,7 +122,7 @@ if features.is_empty():
 everyone = scored_suppliers(features, view.policy)
 
 # --- The table -------------------------------------------------------------------------------------------
-controls = st.columns([3, 2, 1, 2, 1])
+controls = st.columns([3, 2, 1.2, 2, 1.3])
 query = controls[0].text_input(
     "Search", key="search", placeholder="Name or supplier id", help="Plain text: matches part of a name, or an id."
 )
@@ -166,7 +166,6 @@ else:
         column_config=COLUMN_CONFIG,
         on_select=_open_selected_row,
         selection_mode="single-row",
-        height=420,
     )
     st.download_button(
         "Download this table (CSV)",
@@ -200,7 +199,7 @@ else:
         st.caption("Storefront trust card, as a buyer sees it")
         st.text(row["name"])
         st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
-        card = st.columns(5)
+        card = st.columns([1.6, 1, 1, 1, 1])
         card[0].metric("Badge", BADGE_LABELS[row["badge"]])
         card[1].metric("Covered deals, 12 months", fmt.count(row["deals_12m"]))
         card[2].metric("Deal value, 12 months", fmt.money(row["value_12m_usd"]))

@@ -1,0 +1,131 @@
+"""The dashboard in headless Chromium: every page renders, search → profile → CSV, a copied URL reopens a profile.
+
+Run with `python -m pytest -q tests/browser`; screenshots of every page land in `screenshots/`.
+"""
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.browser.conftest import wait_for_app
+
+PAGES = [
+    ("", "overview", "Trade Assurance trust"),
+    ("suppliers", "supplier_vetting", "Supplier vetting"),
+    ("uptake", "program_uptake", None),
+    ("policy_lab", "policy_lab", None),
+]
+TABLE_HEADER = [
+    "supplier_id",
+    "name",
+    "country_code",
+    "category",
+    "badge",
+    "deals_12m",
+    "value_12m_usd",
+    "response_rate_30d",
+    "median_response_hours_30d",
+    "on_time_rate_6m",
+    "claims_12m",
+    "refunds_12m_usd",
+    "ta_amount_usd",
+    "open_exposure_usd",
+    "amount_left_usd",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_supplier(demo_warehouse) -> tuple[int, str, int]:
+    """(id, name, suppliers whose name contains the name's first word) of a supplier with claims."""
+    engine = create_engine(demo_warehouse, connect_args={"read_only": True})
+    with engine.connect() as conn:
+        supplier_id, name = conn.execute(
+            text(
+                "SELECT s.supplier_id, s.name FROM suppliers s JOIN orders o USING (supplier_id) "
+                "JOIN claims c USING (order_id) ORDER BY s.supplier_id LIMIT 1"
+            )
+        ).one()
+        matches = conn.execute(
+            text("SELECT count(*) FROM suppliers WHERE strpos(lower(name), lower(:n)) > 0"), {"n": name}
+        ).scalar_one()
+    engine.dispose()
+    return supplier_id, name, matches
+
+
+def _no_exception(page) -> None:
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+@pytest.mark.parametrize(("path", "shot", "title"), PAGES, ids=[p[1] for p in PAGES])
+def test_every_page_renders(page, app_url, screenshots, path, shot, title):
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page)
+    _no_exception(page)
+    if title:
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == title
+    page.screenshot(path=screenshots / f"{shot}.png", full_page=True)
+
+
+def test_overview_shows_the_headline_tiles(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert [label.strip() for label in labels] == [
+        "Suppliers",
+        "Enrolled",
+        "Qualified",
+        "Trade Assurance Amount",
+        "Open exposure",
+    ]
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "300"
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+
+
+def test_search_open_the_profile_and_download_the_csv(page, app_url, screenshots, demo_supplier, tmp_path):
+    supplier_id, name, matches = demo_supplier
+    page.goto(f"{app_url}/suppliers")
+    wait_for_app(page)
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(name)
+    search.press("Enter")
+    page.get_by_text(f"{matches:,} of 300 suppliers").wait_for()
+    wait_for_app(page)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this table (CSV)").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert download.value.suggested_filename.startswith("suppliers_")
+    assert rows[0] == TABLE_HEADER
+    assert len(rows) - 1 == matches
+    assert str(supplier_id) in [row[0] for row in rows[1:]]
+
+    # Select the supplier's row: the grid is a canvas; its row-marker column is at the left edge.
+    position = [int(row[0]) for row in rows[1:]].index(supplier_id)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    header, row_height = 35, 35
+    page.mouse.click(box["x"] + 20, box["y"] + header + row_height * position + row_height / 2)
+    page.wait_for_url(f"**supplier={supplier_id}**")
+    wait_for_app(page)
+    _no_exception(page)
+    assert name in page.locator('[data-testid="stText"]').all_inner_texts()
+    assert page.get_by_text("Storefront trust card, as a buyer sees it").is_visible()
+    page.screenshot(path=screenshots / "supplier_profile.png", full_page=True)
+
+    with page.expect_download() as claims:
+        page.get_by_role("button", name="Download claim history (CSV)").click()
+    claim_rows = list(csv.reader(io.StringIO(claims.value.path().read_text(encoding="utf-8"))))
+    assert claim_rows[0][:5] == ["filed_at", "order_id", "reason", "status", "refund_usd"]
+    assert len(claim_rows) >= 2
+
+
+def test_a_copied_url_reopens_the_profile(page, app_url, demo_supplier):
+    supplier_id, name, _ = demo_supplier
+    page.goto(f"{app_url}/suppliers?supplier={supplier_id}")
+    wait_for_app(page)
+    _no_exception(page)
+    assert name in page.locator('[data-testid="stText"]').all_inner_texts()
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
