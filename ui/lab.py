@@ -254,8 +254,8 @@ def covered_gmv_chart(monthly: pl.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         title="Covered GMV per month and its share of all GMV",
-        yaxis={"tickformat": "$,.0s", "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis={"tickformat": "$~s", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05], "showgrid": False},
         legend={"orientation": "h", "y": -0.2},
         **_LAYOUT,
     )
@@ -282,7 +282,7 @@ def claims_refunds_chart(monthly: pl.DataFrame) -> go.Figure:
         title="Claims by reason and refunds per month",
         barmode="stack",
         yaxis={"title": "claims", "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": "$,.0s", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": "$~s", "rangemode": "tozero", "showgrid": False},
         legend={"orientation": "h", "y": -0.2},
         **_LAYOUT,
     )
