@@ -7,6 +7,7 @@ the table's location to be a directory this process can write (a local or shared
     create_tables_spark(url, frames, warehouse_dir)  # fresh tables, one Parquet file each
     create_schema_spark(conn)                        # empty tables (managed by Spark), if missing
     append_parquet(conn, table_name, frame)          # what data.bulk.bulk_insert does on Spark
+    undo_appends(conn)                               # delete the files appended through `conn`
 """
 
 import uuid
@@ -15,9 +16,11 @@ from urllib.parse import unquote, urlparse
 
 import polars as pl
 from sqlalchemy import Table, create_engine, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from data.schema import TABLE_NAMES, metadata
+
+APPENDED = "spark_appended_files"  # conn.info key: the (table, file) pairs append_parquet wrote
 
 # Spark column types of the contract: timestamps without time zone, money exact to the cent.
 _SPARK_TYPES = {
@@ -58,11 +61,16 @@ def table_ddl(table: Table, location: Path | None = None) -> str:
     return ddl
 
 
-def create_schema_spark(conn: Connection, locations: dict[str, Path] | None = None) -> None:
-    """Create every warehouse table that does not exist yet, at `locations[name]` if given."""
+def create_schema_spark(bind: Engine | Connection, locations: dict[str, Path] | None = None) -> None:
+    """Create every warehouse table that does not exist yet, at `locations[name]` if given, else
+    as tables Spark manages under its warehouse directory."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            create_schema_spark(conn, locations)
+        return
     for name in TABLE_NAMES:
         location = (locations or {}).get(name)
-        conn.execute(text(table_ddl(metadata.tables[name], location)))
+        bind.execute(text(table_ddl(metadata.tables[name], location)))
 
 
 def table_location(conn: Connection, table_name: str) -> Path:
@@ -85,7 +93,8 @@ def table_location(conn: Connection, table_name: str) -> Path:
 def append_parquet(conn: Connection, table_name: str, frame: pl.DataFrame) -> Path | None:
     """Append `frame` to a Spark table as one new Parquet file in its directory; return the file.
 
-    Not transactional: a caller that must undo a failed load deletes the returned files.
+    Not transactional: each file written is remembered on the connection, and a caller that must
+    undo a failed load calls `undo_appends(conn)`.
     """
     table = metadata.tables[table_name]
     frame = parquet_frame(table, frame)
@@ -98,8 +107,18 @@ def append_parquet(conn: Connection, table_name: str, frame: pl.DataFrame) -> Pa
     partial = directory / f"_{final.name}.tmp"
     frame.write_parquet(partial, compression="zstd", statistics=True, row_group_size=1_000_000)
     partial.rename(final)
+    conn.info.setdefault(APPENDED, []).append((table_name, final))
     conn.execute(text(f"REFRESH TABLE `{table_name}`"))
     return final
+
+
+def undo_appends(conn: Connection) -> None:
+    """Delete every Parquet file `append_parquet` wrote through this connection, and refresh."""
+    appended = conn.info.pop(APPENDED, [])
+    for _, path in appended:
+        path.unlink(missing_ok=True)
+    for table_name in sorted({name for name, _ in appended}):
+        conn.execute(text(f"REFRESH TABLE `{table_name}`"))
 
 
 def create_tables_spark(url: str, frames: dict[str, pl.DataFrame], warehouse_dir: str | Path) -> None:
