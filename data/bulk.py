@@ -60,5 +60,10 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
                     buffer = io.BytesIO()
                     chunk.write_csv(buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.f")
                     copy.write(buffer.getvalue())
+    elif dialect == "hive":
+        from data.spark import append_parquet
+
+        # Spark SQL: a Parquet file into the table's directory (not transactional; see data.spark).
+        append_parquet(conn, table_name, frame)
     else:
         raise NotImplementedError(f"bulk loading into {dialect} is not supported")

@@ -84,5 +84,10 @@ UPHELD_CLAIM_STATUSES = ("refunded", "partially_refunded")
 
 
 def create_schema(engine) -> None:
-    """Create every warehouse table that does not exist yet (DuckDB or PostgreSQL)."""
+    """Create every warehouse table that does not exist yet (DuckDB, PostgreSQL or Spark SQL)."""
+    if engine.dialect.name == "hive":
+        from data.spark import create_schema_spark
+
+        create_schema_spark(engine)
+        return
     metadata.create_all(engine)
