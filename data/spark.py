@@ -10,6 +10,7 @@ the table's location to be a directory this process can write (a local or shared
     undo_appends(conn)                               # delete the files appended through `conn`
 """
 
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -128,9 +129,27 @@ def create_tables_spark(url: str, frames: dict[str, pl.DataFrame], warehouse_dir
     Parquet file of its frame (a table missing from `frames` is created empty). The database is
     created if it does not exist. Rows go in as files, never as INSERTs.
     """
+    root = Path(warehouse_dir) / (make_url(url).database or "default")
+    directories = {}
+    for name in TABLE_NAMES:
+        directory = directories[name] = root / name
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.parquet"):
+            stale.unlink()
+        if name in frames:
+            frame = parquet_frame(metadata.tables[name], frames[name])
+            frame.write_parquet(directory / "part-00000.parquet", compression="zstd", row_group_size=1_000_000)
+    attach_parquet_tables(url, directories)
+
+
+def attach_parquet_tables(url: str, directories: dict[str, Path]) -> None:
+    """(Re)create each warehouse table of the Spark database named by `url` over a directory of
+    Parquet files already written in its declared types (see `parquet_frame`). The database is
+    created if it does not exist."""
     database = make_url(url).database or "default"
-    root = Path(warehouse_dir) / database
-    admin = create_engine(make_url(url).set(database="default"))
+    if not re.fullmatch(r"\w+", database):
+        raise ValueError(f"Spark database names are letters, digits and underscores; got {database!r}")
+    admin = create_engine(make_url(url).set(database="default"))  # PyHive cannot open a missing database
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{database}`"))
@@ -140,15 +159,7 @@ def create_tables_spark(url: str, frames: dict[str, pl.DataFrame], warehouse_dir
     try:
         with engine.connect() as conn:
             for name in TABLE_NAMES:
-                table = metadata.tables[name]
-                directory = root / name
                 conn.execute(text(f"DROP TABLE IF EXISTS `{name}`"))
-                directory.mkdir(parents=True, exist_ok=True)
-                for stale in directory.glob("*.parquet"):
-                    stale.unlink()
-                if name in frames:
-                    frame = parquet_frame(table, frames[name])
-                    frame.write_parquet(directory / "part-00000.parquet", compression="zstd", row_group_size=1_000_000)
-                conn.execute(text(table_ddl(table, directory)))
+                conn.execute(text(table_ddl(metadata.tables[name], Path(directories[name]))))
     finally:
         engine.dispose()
