@@ -1,0 +1,175 @@
+"""A slow, obvious reference of PRODUCT.md: every scorecard metric, the badge, the failed rules and the
+Trade Assurance Amount, computed supplier by supplier from plain lists of row dicts.
+
+Money is Decimal, rates and hours are exact Fractions, windows are datetime arithmetic. Policy numbers
+are read as the decimals they are written as (Decimal(repr(x))), so 0.8 × 12,500 is 10,000.
+Nothing here is shared with queries/ or policy/ except the Policy value itself.
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
+
+MICROSECOND = timedelta(microseconds=1)
+MICROS_PER_HOUR = 3_600_000_000
+UPHELD = ("refunded", "partially_refunded")
+
+COLUMNS = (
+    "supplier_id",
+    "badge",
+    "deals_12m",
+    "value_12m_usd",
+    "orders_6m",
+    "gmv_6m_usd",
+    "response_rate_30d",
+    "median_response_hours_30d",
+    "on_time_rate_6m",
+    "claims_12m",
+    "upheld_claims_6m",
+    "claim_rate_6m",
+    "refunds_12m_usd",
+    "open_exposure_usd",
+    "ta_amount_usd",
+    "failed_rules",
+)
+
+
+def windows(as_of: date) -> dict[str, tuple[datetime, datetime]]:
+    """W365, W182 and W30 as (start, exclusive end); as_of is midnight UTC."""
+    a = datetime.combine(as_of, time())
+    return {
+        "W365": (a - timedelta(days=365), a),
+        "W182": (a - timedelta(days=182), a),
+        "W30": (a - timedelta(days=30), a),
+    }
+
+
+def within(ts: datetime | None, window: tuple[datetime, datetime]) -> bool:
+    start, end = window
+    return ts is not None and start <= ts < end
+
+
+def median(values: list[Fraction]) -> Fraction | None:
+    """Interpolated median (percentile_cont 0.5): the middle value, or the mean of the two middle ones."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return None
+    if n % 2 == 1:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def ratio(numerator: int, denominator: int) -> Fraction | None:
+    return Fraction(numerator, denominator) if denominator else None
+
+
+def metrics(supplier: dict, tables: dict[str, list[dict]], as_of: date) -> dict:
+    """The metric table of PRODUCT.md for one supplier."""
+    a = datetime.combine(as_of, time())
+    w = windows(as_of)
+    sid = supplier["supplier_id"]
+    orders = [o for o in tables.get("orders", []) if o["supplier_id"] == sid]
+    order_ids = {o["order_id"] for o in orders}
+    inquiries = [i for i in tables.get("inquiries", []) if i["supplier_id"] == sid]
+    claims = [c for c in tables.get("claims", []) if c["order_id"] in order_ids]
+
+    def covered_deals(window):
+        return [
+            o for o in orders if o["ta_covered"] and o["status"] == "completed" and within(o["completed_at"], window)
+        ]
+
+    deals_12m = covered_deals(w["W365"])
+    deals_6m = covered_deals(w["W182"])
+
+    received = [i for i in inquiries if within(i["received_at"], w["W30"])]
+    answered = [i for i in received if i["first_response_at"] is not None and i["first_response_at"] < a]
+    waits = [(i["first_response_at"] - i["received_at"]) // MICROSECOND for i in answered]
+    within_24h = [micros for micros in waits if micros <= 24 * MICROS_PER_HOUR]
+    median_micros = median([Fraction(micros) for micros in waits])
+
+    due = [o for o in orders if o["ta_covered"] and within(o["ship_by"], w["W182"]) and o["status"] != "cancelled"]
+    on_time = [o for o in due if o["shipped_at"] is not None and o["shipped_at"] <= o["ship_by"]]
+
+    claims_12m = [c for c in claims if within(c["filed_at"], w["W365"])]
+    upheld_6m = [c for c in claims if within(c["filed_at"], w["W182"]) and c["status"] in UPHELD]
+
+    open_covered = [o for o in orders if o["ta_covered"] and o["status"] == "open" and o["placed_at"] < a]
+
+    return {
+        "supplier_id": sid,
+        "deals_12m": len(deals_12m),
+        "value_12m_usd": sum((Decimal(o["amount_usd"]) for o in deals_12m), Decimal("0.00")),
+        "orders_6m": len(deals_6m),
+        "gmv_6m_usd": sum((Decimal(o["amount_usd"]) for o in deals_6m), Decimal("0.00")),
+        "response_rate_30d": ratio(len(within_24h), len(received)),
+        "median_response_hours_30d": None if median_micros is None else median_micros / MICROS_PER_HOUR,
+        "on_time_rate_6m": ratio(len(on_time), len(due)),
+        "claims_12m": len(claims_12m),
+        "upheld_claims_6m": len(upheld_6m),
+        "claim_rate_6m": ratio(len(upheld_6m), len(deals_6m)),
+        "refunds_12m_usd": sum((Decimal(c["refund_usd"]) for c in claims_12m), Decimal("0.00")),
+        "open_exposure_usd": sum((Decimal(o["amount_usd"]) for o in open_covered), Decimal("0.00")),
+    }
+
+
+def exact(number) -> Decimal:
+    """A policy number as the decimal it is written as (0.1 is one tenth, not the nearest double)."""
+    return Decimal(repr(number))
+
+
+def failed_rules(supplier: dict, m: dict, as_of: date, policy) -> list[str]:
+    """The names of the rules the supplier fails, in PRODUCT.md order."""
+    a = datetime.combine(as_of, time())
+    failed = []
+    if not supplier["registered_at"] <= a - policy.min_account_age_days * timedelta(hours=24):
+        failed.append("account_age")
+    if not m["orders_6m"] >= policy.min_orders_6m:
+        failed.append("min_orders")
+    if not m["gmv_6m_usd"] >= exact(policy.min_gmv_6m_usd):
+        failed.append("min_gmv")
+    # A null on-time or claim rate fails; a null response rate or response time passes.
+    if m["on_time_rate_6m"] is None or not m["on_time_rate_6m"] >= Fraction(exact(policy.min_on_time_rate)):
+        failed.append("on_time")
+    if m["claim_rate_6m"] is None or not m["claim_rate_6m"] <= Fraction(exact(policy.max_claim_rate)):
+        failed.append("claims")
+    rate = m["response_rate_30d"]
+    if rate is not None and not rate >= Fraction(exact(policy.min_response_rate)):
+        failed.append("response_rate")
+    hours = m["median_response_hours_30d"]
+    if hours is not None and not hours <= Fraction(exact(policy.max_median_response_hours)):
+        failed.append("response_time")
+    return failed
+
+
+def ta_amount(gmv: Decimal, policy) -> Decimal:
+    """min(cap, max(floor, multiplier × gmv)) rounded down to a whole 100 USD, in exact decimals."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        raw = min(
+            exact(policy.amount_cap_usd), max(exact(policy.amount_floor_usd), exact(policy.amount_multiplier) * gmv)
+        )
+        return (raw / 100).to_integral_value(rounding=ROUND_FLOOR) * 100
+
+
+def verdict(supplier: dict, m: dict, as_of: date, policy) -> tuple[str, str, Decimal]:
+    """(badge, failed rules joined with ';', Trade Assurance Amount)."""
+    a = datetime.combine(as_of, time())
+    if supplier["ta_enrolled_at"] is None or supplier["ta_enrolled_at"] >= a:
+        return "not_enrolled", "", Decimal(0)
+    if "*" not in policy.open_countries and supplier["country_code"] not in policy.open_countries:
+        return "region_not_open", "", Decimal(0)
+    failed = failed_rules(supplier, m, as_of, policy)
+    if failed:
+        return "not_qualified", ";".join(failed), Decimal(0)
+    return "qualified", "", ta_amount(m["gmv_6m_usd"], policy)
+
+
+def scorecard(tables: dict[str, list[dict]], as_of: date, policy) -> list[dict]:
+    """One dict per supplier with COLUMNS, ordered by supplier_id; money Decimal, rates Fraction or None."""
+    rows = []
+    for supplier in sorted(tables["suppliers"], key=lambda s: s["supplier_id"]):
+        m = metrics(supplier, tables, as_of)
+        badge, failed, amount = verdict(supplier, m, as_of, policy)
+        rows.append({**m, "badge": badge, "ta_amount_usd": amount, "failed_rules": failed})
+    return [{name: row[name] for name in COLUMNS} for row in rows]
