@@ -296,7 +296,8 @@ else:
 
 # --- Side-by-side comparison -----------------------------------------------------------------------------
 st.subheader("Compare suppliers")
-picked = [i for i in st.session_state.get("compare", []) if i in set(everyone["supplier_id"].to_list())]
+already = st.session_state.get("compare", [])
+picked = everyone.filter(pl.col("supplier_id").is_in(already))["supplier_id"].to_list() if already else []
 option_ids = list(dict.fromkeys([*picked, *shown["supplier_id"].to_list()]))
 names = dict(everyone.filter(pl.col("supplier_id").is_in(option_ids)).select("supplier_id", "name").iter_rows())
 chosen = st.multiselect(

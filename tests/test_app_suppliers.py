@@ -18,6 +18,7 @@ W365 = [2023-07-02, 2024-07-01), W182 = [2023-12-31, 2024-07-01), W30 = [2024-06
 Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6.0K", open exposure 1,000 + 2,000 → "$3.0K".
 """
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -307,6 +308,12 @@ def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
     assert _metrics(at)["Amount left"] == "$6,000"
     assert _metrics(at)["Median reply time"] == "—"
     assert _metrics(at)["Projected badge at the 2024-07-01 assessment"] == "Qualified"
+    # The deals chart: one covered deal completed in each of Feb–May 2024 ($3,000 each), nothing else in 24 months.
+    deals_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    value, deals = deals_chart["data"]
+    assert len(deals["x"]) == 24 and deals["x"][-1].startswith("2024-05-01")
+    assert deals["y"][-4:] == [1, 1, 1, 1] and sum(deals["y"]) == 4
+    assert sum(value["y"]) == 12000
     at.number_input(key="supplier").set_value(3).run()
     assert [t.value for t in at.text][0] == "Gamma Young"
     at.number_input(key="supplier").set_value(99).run()
