@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from policy import DEFAULT_POLICY, Policy, diff, evaluate
+from ui import lab
 from ui.lab import whatif
 
 COUNTRIES = ("CN", "VN", "IN", "US", "TR", "BD", "PK", "MX")
@@ -72,13 +73,17 @@ def main() -> None:
         return whatif(features, DEFAULT_POLICY, candidates[i % len(candidates)])
 
     rows = [
-        ("whatif (diff + by country + by category + blockers)", step_whatif),
+        ("whatif, baseline remembered (the Policy lab's slider step)", step_whatif),
+        (
+            "whatif, baseline recomputed every time",
+            lambda i: (lab._baseline.clear(), whatif(features, DEFAULT_POLICY, candidates[i % len(candidates)])),
+        ),
         ("policy.diff alone", lambda i: diff(features, DEFAULT_POLICY, candidates[i % len(candidates)])),
         ("policy.evaluate, no margins", lambda i: evaluate(features, candidates[i % len(candidates)], margins=False)),
     ]
     for label, step in rows:
         median, p95 = timed(step, args.runs)
-        print(f"{label:<55} median {median:7.2f} ms   p95 {p95:7.2f} ms")
+        print(f"{label:<60} median {median:7.2f} ms   p95 {p95:7.2f} ms")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from policy import RULES, Diff, Policy, diff
+from policy.rules import verdict
 
 CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
 REASON_LABELS = {
@@ -40,20 +41,39 @@ class WhatIf:
     """The what-if of replacing policy `base` with `candidate` over one features frame."""
 
     diff: Diff
-    by_country: pl.DataFrame  # country_code, qualified_before, qualified_after, change, amount_change_usd
+    # country_code, qualified_before, qualified_after, change, amount_change_usd; only countries with a
+    # supplier qualified under either policy.
+    by_country: pl.DataFrame
     by_category: pl.DataFrame  # the same by category
     blockers: pl.DataFrame  # rule, failing, only_rule_failing (among not_qualified under candidate)
 
 
+_baseline: list = []  # [(features, base, verdict)]: the last baseline, held so `is` identifies the frame
+
+
+def baseline(features: pl.DataFrame, base: Policy) -> pl.DataFrame:
+    """verdict(features, base), remembered for the last (features, base): sliders move, the baseline stays."""
+    if _baseline and _baseline[0][0] is features and _baseline[0][1] == base:
+        return _baseline[0][2]
+    result = verdict(features, base)
+    _baseline[:] = [(features, base, result)]
+    return result
+
+
 def whatif(features: pl.DataFrame, base: Policy, candidate: Policy) -> WhatIf:
     """policy.diff of base → candidate, the change by country and by category, and the blocking rules."""
-    d = diff(features, base, candidate)
+    d = diff(features, base, candidate, before=baseline(features, base))
     was = d.before["badge"] == "qualified"
     now = d.after["badge"] == "qualified"
-    changes = features.select("country_code", "category").with_columns(
-        was.alias("before"),
-        now.alias("after"),
-        (d.after["ta_amount_usd"] - d.before["ta_amount_usd"]).alias("amount_change_usd"),
+    # Only suppliers qualified under either policy have a count or an amount to change: group those alone.
+    changes = (
+        features.select("country_code", "category")
+        .with_columns(
+            was.alias("before"),
+            now.alias("after"),
+            (d.after["ta_amount_usd"] - d.before["ta_amount_usd"]).alias("amount_change_usd"),
+        )
+        .filter(was | now)
     )
     return WhatIf(
         diff=d,
