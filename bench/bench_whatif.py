@@ -3,6 +3,10 @@
 Times ui.lab.whatif (policy.diff of the current policy against a moved slider, the change by country
 and category, the blocking rules) over a synthetic features frame built with numpy, and prints the
 median and p95. Goal: ≤ 5 ms median at 1,000,000 suppliers. Not part of the test run.
+
+`--chromium --url WAREHOUSE_URL [--moves M]` instead times a slider move in the real page: it starts
+`streamlit run app.py` on the warehouse, opens the Policy lab in headless Chromium, presses ArrowRight /
+ArrowLeft on the minimum-orders slider and waits until the qualified count has changed.
 """
 
 import argparse
@@ -57,11 +61,60 @@ def timed(step, runs: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+def slider_in_chromium(warehouse_url: str, moves: int) -> None:
+    """Median and p95 of keypress → updated qualified count on the Policy lab, in headless Chromium."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import launch_chromium, start_app, stop_app, wait_for_app
+
+    value = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find((m) => m.innerText.includes('Qualified suppliers'))
+        ?.querySelector('[data-testid="stMetricValue"]')?.innerText"""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base_url = start_app(warehouse_url, f"sqlite:///{tmp}/app.sqlite")
+        try:
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                page = browser.new_page(viewport={"width": 1440, "height": 1000})
+                started = time.perf_counter()
+                page.goto(f"{base_url}/policy_lab")
+                wait_for_app(page, timeout=600_000)
+                print(f"first load of the Policy lab: {time.perf_counter() - started:.1f} s")
+                thumb = page.locator('.st-key-lab_min_orders_6m input[type="range"]')
+                thumb.focus()
+                times = []
+                for k in range(moves):
+                    before = page.evaluate(value)
+                    started = time.perf_counter()
+                    thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+                    page.wait_for_function(f"(before) => ({value})() !== before", arg=before, timeout=120_000)
+                    times.append((time.perf_counter() - started) * 1000)
+                    print(f"move {k + 1}: {before} → {page.evaluate(value)} in {times[-1]:.0f} ms", flush=True)
+                browser.close()
+        finally:
+            stop_app(proc)
+    times.sort()
+    print(
+        f"slider → updated qualified count over {moves} moves: median {statistics.median(times):.0f} ms, "
+        f"p95 {times[int(0.95 * (len(times) - 1))]:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suppliers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--chromium", action="store_true", help="time a slider move in the real page instead")
+    parser.add_argument("--url", help="warehouse URL for --chromium")
+    parser.add_argument("--moves", type=int, default=20)
     args = parser.parse_args()
+    if args.chromium:
+        if not args.url:
+            parser.error("--chromium needs --url WAREHOUSE_URL (e.g. a warehouse of 200,000 suppliers)")
+        slider_in_chromium(args.url, args.moves)
+        return
 
     started = time.perf_counter()
     features = synthetic_features(args.suppliers)
