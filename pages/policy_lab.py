@@ -83,7 +83,7 @@ def mark_as_current(name: str) -> None:
 def draw_controls(options: list[str]) -> None:
     for field, label, widget, low, high, step, number_format in CONTROLS:
         key = f"lab_{field}"
-        high = max(high, st.session_state[key])  # a saved value beyond the usual range stays reachable
+        high = max(high, st.session_state[key] or 0)  # a saved value beyond the usual range stays reachable
         if widget == "slider":
             st.slider(label, low, high, step=step, format=number_format, key=key)
         else:
