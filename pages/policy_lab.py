@@ -180,6 +180,13 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
                 f"The rule that alone blocks the most suppliers: **{lab.RULE_LABELS[top[0]]}** "
                 f"({fmt.count(top[1])} would qualify if it passed)."
             )
+        most = w.blockers.sort("failing", descending=True).row(0, named=True)
+        if most["failing"]:
+            st.write(
+                f"The rule failed most often: **{lab.RULE_LABELS[most['rule']]}** "
+                f"({fmt.count(most['failing'])} of {fmt.count(int((d.after['badge'] == 'not_qualified').sum()))} "
+                "not-qualified suppliers)."
+            )
         st.dataframe(
             blockers,
             hide_index=True,
