@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from policy import DEFAULT_POLICY, Policy
+from policy import DEFAULT_POLICY, Policy, diff
 from ui import lab
 
 
@@ -171,3 +171,20 @@ def test_uptake_figures():
 
 def test_escape_markdown():
     assert lab.escape_markdown("**x** [y](z) <b>") == "\\*\\*x\\*\\* \\[y\\]\\(z\\) \\<b\\>"
+
+
+def test_whatif_baseline_is_remembered_per_frame_and_policy():
+    first = features(orders_6m=[5, 5, 2])
+    second = features(orders_6m=[2, 2, 2])
+    candidate = Policy(open_countries=("*",))
+    assert lab.whatif(first, DEFAULT_POLICY, candidate).diff.qualified_before == 2
+    # Another frame, or another baseline policy, is never answered from the remembered one.
+    assert lab.whatif(second, DEFAULT_POLICY, candidate).diff.qualified_before == 0
+    assert lab.whatif(first, Policy(min_orders_6m=6), candidate).diff.qualified_before == 0
+    again = lab.whatif(first, DEFAULT_POLICY, candidate).diff
+    fresh = diff(first, DEFAULT_POLICY, candidate)
+    assert (again.qualified_before, again.qualified_after, again.amount_before_usd) == (
+        fresh.qualified_before,
+        fresh.qualified_after,
+        fresh.amount_before_usd,
+    )
