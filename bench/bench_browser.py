@@ -34,9 +34,11 @@ PAGES = (
 def slider_timings(page, base_url: str) -> list[tuple[str, float]]:
     """Hook for the Policy lab's slider timings: (label, seconds) pairs, printed after the page table.
 
-    The Policy lab's engineer fills this in (open the lab, move a slider, time until the counts update).
+    Opens the lab, moves the minimum-orders slider 20 times, times until the qualified count updates.
     """
-    return []
+    from bench.bench_whatif import slider_timings as lab_slider_timings
+
+    return lab_slider_timings(page, base_url)
 
 
 SLIDER_TIMINGS: Callable[..., list[tuple[str, float]]] = slider_timings

@@ -61,41 +61,68 @@ def timed(step, runs: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+_QUALIFIED = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+    .find((m) => m.innerText.includes('Qualified suppliers'))
+    ?.querySelector('[data-testid="stMetricValue"]')?.innerText"""
+
+
+def slider_moves(page, base_url: str, moves: int = 20, verbose: bool = False) -> tuple[float, list[float]]:
+    """Open the Policy lab in `page`; (seconds to the first full render, ms of each slider move).
+
+    Each move presses ArrowRight / ArrowLeft on the minimum-orders slider (3 ↔ 4) and waits until the
+    qualified count shown has changed.
+    """
+    from tests.browser.harness import wait_for_app
+
+    started = time.perf_counter()
+    page.goto(f"{base_url}/policy_lab")
+    wait_for_app(page, timeout=600_000)
+    first = time.perf_counter() - started
+    thumb = page.locator('.st-key-lab_min_orders_6m input[type="range"]')
+    thumb.focus()
+    times = []
+    for k in range(moves):
+        before = page.evaluate(_QUALIFIED)
+        started = time.perf_counter()
+        thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(f"(before) => ({_QUALIFIED})() !== before", arg=before, timeout=120_000)
+        times.append((time.perf_counter() - started) * 1000)
+        if verbose:
+            print(f"move {k + 1}: {before} → {page.evaluate(_QUALIFIED)} in {times[-1]:.0f} ms", flush=True)
+    return first, times
+
+
+def slider_timings(page, base_url: str) -> list[tuple[str, float]]:
+    """(label, seconds) rows for bench/bench_browser.py: first render, median and p95 of 20 slider moves."""
+    first, times = slider_moves(page, base_url)
+    times.sort()
+    return [
+        ("Lab first render", first),
+        ("Slider median", statistics.median(times) / 1000),
+        ("Slider p95", times[int(0.95 * (len(times) - 1))] / 1000),
+    ]
+
+
 def slider_in_chromium(warehouse_url: str, moves: int) -> None:
     """Median and p95 of keypress → updated qualified count on the Policy lab, in headless Chromium."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import launch_chromium, start_app, stop_app, wait_for_app
+    from tests.browser.harness import launch_chromium, start_app, stop_app
 
-    value = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-        .find((m) => m.innerText.includes('Qualified suppliers'))
-        ?.querySelector('[data-testid="stMetricValue"]')?.innerText"""
     with tempfile.TemporaryDirectory() as tmp:
         proc, base_url = start_app(warehouse_url, f"sqlite:///{tmp}/app.sqlite")
         try:
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
-                started = time.perf_counter()
-                page.goto(f"{base_url}/policy_lab")
-                wait_for_app(page, timeout=600_000)
-                print(f"first load of the Policy lab: {time.perf_counter() - started:.1f} s")
-                thumb = page.locator('.st-key-lab_min_orders_6m input[type="range"]')
-                thumb.focus()
-                times = []
-                for k in range(moves):
-                    before = page.evaluate(value)
-                    started = time.perf_counter()
-                    thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
-                    page.wait_for_function(f"(before) => ({value})() !== before", arg=before, timeout=120_000)
-                    times.append((time.perf_counter() - started) * 1000)
-                    print(f"move {k + 1}: {before} → {page.evaluate(value)} in {times[-1]:.0f} ms", flush=True)
+                first, times = slider_moves(page, base_url, moves, verbose=True)
                 browser.close()
         finally:
             stop_app(proc)
     times.sort()
+    print(f"first load of the Policy lab: {first:.1f} s")
     print(
         f"slider → updated qualified count over {moves} moves: median {statistics.median(times):.0f} ms, "
         f"p95 {times[int(0.95 * (len(times) - 1))]:.0f} ms"
