@@ -269,7 +269,7 @@ if saved_policies.is_empty():
     st.info("No saved policies yet — move the sliders, then save the what-if above under a name.")
     st.stop()
 st.dataframe(
-    saved_policies.select("name", "author", "note", "version", "is_current", "updated_at").head(TOP_ROWS),
+    saved_policies.select("name", "author", "note", "version", "is_current", "updated_at"),
     hide_index=True,
     key="lab_saved_table",
     column_config={"is_current": st.column_config.CheckboxColumn("current")},
@@ -291,7 +291,9 @@ a_policy, b_policy = store.load_policy(a_name), store.load_policy(b_name)
 if a_name == b_name:
     st.caption("Pick two different saved policies to compare them.")
 else:
-    st.dataframe(lab.policy_table(a_policy, b_policy, a_name, b_name), hide_index=True, key="lab_compare_table")
+    st.dataframe(
+        lab.policy_table(a_policy, b_policy, f"A · {a_name}", f"B · {b_name}"), hide_index=True, key="lab_compare_table"
+    )
     cmp = diff(features, a_policy, b_policy)
     st.write(
         lab.escape_markdown(
