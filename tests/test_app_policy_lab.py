@@ -34,6 +34,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.bulk import bulk_insert
 from data.schema import create_schema
+from policy import Policy
 from store import policies as store
 from tests.warehouse import rows_to_frames
 
@@ -334,7 +335,7 @@ def test_updating_a_loaded_policy_and_a_stale_version(lab):
     lab.text_input(key="lab_save_author").input("ana")
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     # Someone else updates Team behind our back (version 2) while we hold version 1.
-    store.save_policy("Team", "ben", "theirs", store.load_policy("Team").__class__(min_orders_6m=6), expected_version=1)
+    store.save_policy("Team", "ben", "theirs", Policy(min_orders_6m=6), expected_version=1)
     lab.slider(key="lab_min_orders_6m").set_value(5).run()
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     assert any("version 2, you edited version 1" in e.value for e in lab.error)
@@ -346,3 +347,13 @@ def test_updating_a_loaded_policy_and_a_stale_version(lab):
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     assert store.policy_version("Team") == 3
     assert store.load_policy("Team").min_orders_6m == 5
+
+
+def test_marking_current_needs_who_did_it(lab):
+    store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
+    lab.run()
+    lab.button(key="lab_mark_current").click().run()
+    assert not lab.exception, lab.exception
+    assert any(e.value.startswith("Not marked current — actor") for e in lab.error)
+    assert store.current_policy()[0] == "PRODUCT.md default"
+    assert store.audit_log()["action"].to_list() == ["save"]
