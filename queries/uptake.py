@@ -1,26 +1,42 @@
-"""Program uptake over time: scorecard features at many as-of dates in one pass, and monthly program facts.
+"""Program uptake over time: scorecard features at many as-of dates, and monthly program facts.
 
-`history_statement(count)` is a pure builder: every supplier's scorecard counts and sums at `count`
-as-of dates, computed in ONE pass over the fact tables. `fetch_history_features(conn, as_ofs)` runs it
-and derives the rates exactly as `queries.scorecard.derive_features` does, so each as-of's rows equal
-`fetch_features(conn, as_of)`. `uptake_series` and `uptake_breakdown` evaluate a policy over that history
-in polars. `program_monthly_statement()` / `fetch_program_monthly` give covered deals, GMV and claims per
-calendar month, country and category.
+`fetch_history_features(conn, as_ofs)` gives every supplier's scorecard features at many as-of dates,
+reading each fact table once, and derives the rates exactly as `queries.scorecard.derive_features` does,
+so each as-of's rows equal `fetch_features(conn, as_of)` (the 30-day reply rates only where the supplier
+is enrolled). `uptake_series` and `uptake_breakdown` evaluate a policy over that history in polars.
+`program_monthly_statement()` / `fetch_program_monthly` give covered deals, GMV and claims per calendar
+month, country and category.
 
-How the history avoids joining every order to every as-of date: for sorted as-of dates A_0 < … < A_{n−1}
-and a window W(q) = [A_q − w, A_q), a fact at time t is counted at q exactly when e(t) ≤ q < s_w(t), where
-e(t) = #{p : A_p ≤ t} (the first as-of date after t) and s_w(t) = #{p : A_p − w ≤ t} (the first as-of
-date whose window has moved past t). So each fact adds +x at point e(t) and −x at point s_w(t); the metric
-at q is the running sum of those deltas over points ≤ q. The warehouse computes e and s_w with a small
-CASE over bound parameters, sums facts per (supplier, e, s365, s182), spreads each such row into at most
-three (supplier, point) deltas, and takes one running SUM per supplier over the as-of grid.
+How the history avoids joining every order to every as-of date: the as-of dates' window bounds (as_of,
+as_of − 365 days, as_of − 182 days of every point), sorted, cut time into slots; every window is a run of
+consecutive slots. The warehouse buckets each fact into its slot with a small CASE over bound parameters
+and sums per (supplier, slot) — one pass, a few million small rows; a window total is then a difference
+of two running sums over the slots, taken in numpy. Inquiries need a median per window, so they are
+grouped per (supplier, as-of point) instead: each is paired with the one (rarely two) points whose
+30-day window holds it, by a CASE again, and only for points where the supplier is enrolled.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 import polars as pl
-from sqlalchemy import Double, and_, case, cast, func, literal_column, null, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    Double,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from data.schema import CLAIM_REASONS, UPHELD_CLAIM_STATUSES, claims, inquiries, orders, suppliers
@@ -95,309 +111,230 @@ def default_as_of(freshness: dict) -> date:
 # Scorecard features at many as-of dates
 
 
-def _point_param(k: int, name: str):
-    return ts_param(f"{name}_{k}")
-
-
-def _rank(ts, bounds: Sequence) -> object:
-    """How many of the ascending `bounds` are ≤ ts, as a balanced nested CASE (log2 n comparisons)."""
+def _bucket(ts, bounds: Sequence, leaves: Sequence) -> object:
+    """`leaves[j]` for the j with exactly j of the ascending `bounds` ≤ ts, as a balanced nested CASE
+    (log2 n comparisons). A null ts takes the last leaf."""
 
     def between(lo: int, hi: int):
         if lo == hi:
-            return literal_column(str(lo))
+            return leaves[lo]
         mid = (lo + hi + 1) // 2
         return case((ts < bounds[mid - 1], between(lo, mid - 1)), else_=between(mid, hi))
 
     return between(0, len(bounds))
 
 
-def history_params(as_ofs: Sequence[date]) -> dict[str, datetime]:
-    """The bound parameters of `history_statement(len(as_ofs))`: each as-of date's window boundaries."""
-    params = {}
-    for k, as_of in enumerate(as_ofs):
-        for name, value in Windows.at(as_of).params().items():
-            params[f"{name}_{k}"] = value
-    return params
+def _rank(ts, bounds: Sequence) -> object:
+    """How many of the ascending `bounds` are ≤ ts (len(bounds) for a null ts)."""
+    return _bucket(ts, bounds, [literal_column(str(j)) for j in range(len(bounds) + 1)])
 
 
-MEASURES = ("deals", "value", "shipments", "on_time", "claims", "upheld", "refunds")
-MONEY_MEASURES = ("value", "refunds")
+@dataclass(frozen=True)
+class HistoryLayout:
+    """How sorted as-of dates cut time into slots, so each fact is bucketed once.
+
+    bounds: the distinct as_of, a365 and a182 of every point, ascending; a fact at t sits in slot
+    j = #{b ∈ bounds : b ≤ t}, and the window [lo, hi) of a point holds exactly the slots
+    bounds.index(lo) + 1 … bounds.index(hi). inquiry_bounds: the same for as_of and a30; inquiry_points[j]
+    lists the points whose 30-day window holds inquiry slot j (none, one, or a few where windows overlap).
+    """
+
+    as_ofs: tuple[datetime, ...]
+    bounds: tuple[datetime, ...]
+    inquiry_bounds: tuple[datetime, ...]
+    inquiry_points: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, as_ofs: Sequence[date]) -> "HistoryLayout":
+        """The layout of the distinct `as_ofs` (sorted here)."""
+        windows = [Windows.at(a) for a in sorted(set(as_ofs))]
+        bounds = sorted({t for w in windows for t in (w.as_of, w.a365, w.a182)})
+        inquiry_bounds = sorted({t for w in windows for t in (w.as_of, w.a30)})
+        # Every instant of slot j ≥ 1 compares with the bounds as inquiry_bounds[j − 1] does.
+        inquiry_points = [()] + [
+            tuple(k for k, w in enumerate(windows) if w.a30 <= start < w.as_of) for start in inquiry_bounds
+        ]
+        return cls(
+            as_ofs=tuple(w.as_of for w in windows),
+            bounds=tuple(bounds),
+            inquiry_bounds=tuple(inquiry_bounds),
+            inquiry_points=tuple(inquiry_points),
+        )
+
+    def params(self) -> dict[str, datetime]:
+        """The bound parameters of the history statements: as_of_k, bound_j and inquiry_bound_j."""
+        return {
+            **{f"as_of_{k}": t for k, t in enumerate(self.as_ofs)},
+            **{f"bound_{j}": t for j, t in enumerate(self.bounds)},
+            **{f"inquiry_bound_{j}": t for j, t in enumerate(self.inquiry_bounds)},
+        }
+
+    def window_slots(self, k: int, days: int) -> tuple[int, int]:
+        """(lo, hi): point k's window of `days` days holds the slots lo + 1 … hi."""
+        as_of = self.as_ofs[k]
+        return self.bounds.index(as_of - timedelta(days=days)), self.bounds.index(as_of)
 
 
-def _facts(supplier_id, ranks, measures: dict, from_, where):
-    """Sum per-row `measures` per (supplier_id, e, s365, s182); measures left out are 0."""
-    e, s365, s182 = ranks
+def _params(name: str, count: int) -> list:
+    return [ts_param(f"{name}_{j}") for j in range(count)]
+
+
+# The kinds of slot facts: their rows carry n, n2 and cents as below.
+DEALS, SHIPMENTS, CLAIMS = 0, 1, 2
+
+
+def _slot_facts(kind: int, supplier_id, at, measures: dict, from_, where, bounds: list):
+    """Per (supplier_id, slot of `at`): n rows, n2 = sum of measures["n2"], cents = sum of measures["cents"]."""
+    zero = literal_column("0")
     rows = (
         select(
             supplier_id.label("supplier_id"),
-            e.label("e"),
-            s365.label("s365"),
-            s182.label("s182"),
-            *(value.label(name) for name, value in measures.items()),
+            _rank(at, bounds).label("slot"),
+            measures.get("n2", zero).label("n2"),
+            measures.get("cents", zero).label("cents"),
         )
         .select_from(from_)
-        .where(where)
+        .where(where, at >= bounds[0], at < bounds[-1])  # outside every window: never counted
         .subquery()
     )
     r = rows.c
-
-    def total(name):
-        if name not in measures:
-            return cast(literal_column("0"), Double).label(name)
-        if name in MONEY_MEASURES:
-            # Exact decimal sum, carried on as whole cents in a double: every partial sum of whole
-            # numbers below 2^53 is exact, and doubles keep the running sums below cheap.
-            return cast(func.sum(r[name]) * literal_column("100"), Double).label(name)
-        return cast(func.sum(r[name]), Double).label(name)
-
     # Grouped by the subquery's columns: an engine with positional parameters would not match a
-    # GROUP BY on the CASE expressions themselves to the same expressions in the SELECT list.
-    return select(r.supplier_id, r.e, r.s365, r.s182, *(total(n) for n in MEASURES)).group_by(
-        r.supplier_id, r.e, r.s365, r.s182
-    )
-
-
-def _points(count: int, name: str = "points"):
-    rows = [
-        select(
-            literal_column(str(k)).label("point"),
-            _point_param(k, "as_of").label("as_of"),
-            _point_param(k, "a30").label("a30"),
-        )
-        for k in range(count)
-    ]
-    return (union_all(*rows) if count > 1 else rows[0]).subquery(name)
-
-
-def history_statement(count: int, overlap_30d: int = 2):
-    """SELECT one row per (as-of point, supplier) with the scorecard's raw counts and sums at that point.
-
-    Bound parameters: as_of_k, a365_k, a182_k, a30_k for k = 0 … count − 1, the windows of ascending
-    as-of dates (see `history_params`); `overlap_30d` is how many of their 30-day windows can hold one
-    inquiry (`window_overlap`). Columns: point (k), as_of, supplier_id, country_code, category,
-    registered_at, ta_enrolled_at and the counts and sums of `scorecard_statement` except name and
-    open_exposure_usd (RAW_SCHEMA's names). Rows come unordered.
-    """
-    if count < 1:
-        raise ValueError("count: expected at least one as-of date")
-    # The window deltas per (supplier, point), then running sums over the full grid of suppliers × points.
-    delta_rows = _delta_rows(count).subquery("delta_rows")
-    dr = delta_rows.c
-    deltas = (
-        select(dr.supplier_id, dr.point, *(func.sum(dr[name]).label(name) for name in DELTAS))
-        .group_by(dr.supplier_id, dr.point)
-        .subquery("deltas")
-    )
-    grid_points = _points(count, "grid_points")
-    g, d = grid_points.c, deltas.c
-    supplier_id = suppliers.c.supplier_id
-
-    def running(name: str):
-        total = func.sum(func.coalesce(d[name], cast(literal_column("0"), Double))).over(
-            partition_by=supplier_id, order_by=g.point, rows=(None, 0)
-        )
-        if name in MONEY_DELTAS:  # whole cents → USD: one correctly rounded division, as a decimal's cast
-            return _money(total / cast(literal_column("100"), Double)).label(name)
-        return _count(total).label(name)
-
-    # The running sums over a narrow row (ids only): a window sorts every column it carries.
-    sums = (
-        select(supplier_id, g.point, *(running(name) for name in DELTAS))
-        .select_from(
-            suppliers.join(grid_points, true()).outerjoin(
-                deltas, and_(d.supplier_id == supplier_id, d.point == g.point)
-            )
-        )
-        .subquery("sums")
-    )
-
-    inquiry_rows = _inquiry_rows(count, overlap_30d).subquery("inquiry_rows")
-    ir = inquiry_rows.c
-    inquiry_facts = (
-        select(
-            ir.supplier_id,
-            ir.point,
-            func.sum(ir.inquiries_30d).label("inquiries_30d"),
-            func.sum(ir.answered_24h_30d).label("answered_24h_30d"),
-            median(ir.wait_micros).label("median_response_micros"),
-        )
-        .group_by(ir.supplier_id, ir.point)
-        .subquery("inquiry_facts")
-    )
-    inf = inquiry_facts.c
-
-    points = _points(count)
-    s, p, sm = suppliers.c, points.c, sums.c
+    # GROUP BY on the CASE expression itself to the same expression in the SELECT list.
     return select(
-        p.point,
-        p.as_of,
-        s.supplier_id,
-        s.country_code,
-        s.category,
-        s.registered_at,
-        s.ta_enrolled_at,
-        *(sm[name] for name in DELTAS),
-        _count(inf.inquiries_30d).label("inquiries_30d"),
-        _count(inf.answered_24h_30d).label("answered_24h_30d"),
-        inf.median_response_micros,
-    ).select_from(
-        sums.join(suppliers, s.supplier_id == sm.supplier_id)
-        .join(points, p.point == sm.point)
-        .outerjoin(inquiry_facts, and_(inf.supplier_id == sm.supplier_id, inf.point == sm.point))
-    )
+        literal_column(str(kind)).label("kind"),
+        r.supplier_id,
+        r.slot,
+        cast(func.count(), BigInteger).label("n"),
+        cast(func.sum(r.n2), BigInteger).label("n2"),
+        cast(func.sum(r.cents), BigInteger).label("cents"),
+    ).group_by(r.supplier_id, r.slot)
 
 
-# The window totals built from deltas; the money ones carried as whole cents.
-DELTAS = (
-    "deals_12m",
-    "value_12m_usd",
-    "orders_6m",
-    "gmv_6m_usd",
-    "shipments_6m",
-    "on_time_shipments_6m",
-    "claims_12m",
-    "upheld_claims_6m",
-    "refunds_12m_usd",
-)
-MONEY_DELTAS = ("value_12m_usd", "gmv_6m_usd", "refunds_12m_usd")
+def _cents(amount):
+    # Exact: a numeric(14,2) times 100 is a whole number; integer sums are cheaper than decimal ones.
+    return cast(amount * literal_column("100"), BigInteger)
 
 
-def _stream_row(supplier_id, point, deltas: dict, inquiry=None, answered_24h=None, wait=None):
-    zero, none = cast(literal_column("0"), Double), cast(null(), Double)
-    return (
-        supplier_id.label("supplier_id"),
-        point.label("point"),
-        *(deltas.get(name, zero).label(name) for name in DELTAS),
-        (zero if inquiry is None else inquiry).label("inquiries_30d"),
-        (zero if answered_24h is None else answered_24h).label("answered_24h_30d"),
-        (none if wait is None else wait).label("wait_micros"),
-    )
+def history_facts_statement(bound_count: int):
+    """SELECT per (kind, supplier_id, slot) the facts of `HistoryLayout.bounds` slots (bound_j parameters).
 
-
-def _window_facts(count: int):
-    """Per (supplier_id, e, s365, s182): covered deals, shipments and claims with their sums."""
-    as_of = [_point_param(k, "as_of") for k in range(count)]
-    a365 = [_point_param(k, "a365") for k in range(count)]
-    a182 = [_point_param(k, "a182") for k in range(count)]
-    first, last = a365[0], as_of[-1]
-    outside = literal_column(str(count))  # a point index past the grid: the fact never leaves in range
-    zero, one = literal_column("0"), literal_column("1")
-
+    kind DEALS: covered deals by completed_at, n of them and cents their amount; SHIPMENTS: covered orders
+    not cancelled by ship_by, n of them and n2 shipped on time; CLAIMS: claims by filed_at, n of them,
+    n2 upheld and cents their refunds. Only facts inside [bound_0, bound_last) appear; rows come unordered.
+    """
+    if bound_count < 2:
+        raise ValueError("bound_count: expected at least two window bounds")
+    bounds = _params("bound", bound_count)
     o, c = orders.c, claims.c
-    covered_deal = and_(o.ta_covered, o.status == "completed", _in(o.completed_at, first, last))
-    shipment = and_(o.ta_covered, o.status != "cancelled", _in(o.ship_by, a182[0], last))
+    one, zero = literal_column("1"), literal_column("0")
     on_time = and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
     return union_all(
-        _facts(
+        _slot_facts(
+            DEALS,
             o.supplier_id,
-            (_rank(o.completed_at, as_of), _rank(o.completed_at, a365), _rank(o.completed_at, a182)),
-            {"deals": one, "value": o.amount_usd},
+            o.completed_at,
+            {"cents": _cents(o.amount_usd)},
             orders,
-            covered_deal,
+            and_(o.ta_covered, o.status == "completed"),
+            bounds,
         ),
-        _facts(
+        _slot_facts(
+            SHIPMENTS,
             o.supplier_id,
-            (_rank(o.ship_by, as_of), outside, _rank(o.ship_by, a182)),
-            {"shipments": one, "on_time": case((on_time, one), else_=zero)},
+            o.ship_by,
+            {"n2": case((on_time, one), else_=zero)},
             orders,
-            shipment,
+            and_(o.ta_covered, o.status != "cancelled"),
+            bounds,
         ),
-        _facts(
+        _slot_facts(
+            CLAIMS,
             o.supplier_id,
-            (_rank(c.filed_at, as_of), _rank(c.filed_at, a365), _rank(c.filed_at, a182)),
-            {
-                "claims": one,
-                "upheld": case((c.status.in_(UPHELD_CLAIM_STATUSES), one), else_=zero),
-                "refunds": c.refund_usd,
-            },
+            c.filed_at,
+            {"n2": case((c.status.in_(UPHELD_CLAIM_STATUSES), one), else_=zero), "cents": _cents(c.refund_usd)},
             claims.join(orders, c.order_id == o.order_id),
-            _in(c.filed_at, first, last),
+            true(),
+            bounds,
         ),
-    ).subquery("facts")
-
-
-def _delta_rows(count: int):
-    """Per (supplier_id, e, s365, s182) fact row, up to three (supplier_id, point) rows of signed deltas:
-    the window totals gain the facts at point e and lose them at s365 (12 months) or s182 (6 months)."""
-    zero = cast(literal_column("0"), Double)
-    facts = _window_facts(count)
-    kinds = union_all(*(select(literal_column(str(k)).label("kind")) for k in range(3))).subquery("kinds")
-    f, kind = facts.c, kinds.c.kind
-    point = case((kind == literal_column("0"), f.e), (kind == literal_column("1"), f.s365), else_=f.s182)
-
-    def signed(value, leaves: str):
-        return case((kind == literal_column("0"), value), (kind == literal_column(leaves), -value), else_=zero)
-
-    deltas = {
-        "deals_12m": signed(f.deals, "1"),
-        "value_12m_usd": signed(f.value, "1"),
-        "orders_6m": signed(f.deals, "2"),
-        "gmv_6m_usd": signed(f.value, "2"),
-        "shipments_6m": signed(f.shipments, "2"),
-        "on_time_shipments_6m": signed(f.on_time, "2"),
-        "claims_12m": signed(f.claims, "1"),
-        "upheld_claims_6m": signed(f.upheld, "2"),
-        "refunds_12m_usd": signed(f.refunds, "1"),
-    }
-    return (
-        select(*_stream_row(f.supplier_id, point, deltas))
-        .select_from(facts.join(kinds, true()))
-        .where(point < literal_column(str(count)))
     )
 
 
-def _inquiry_rows(count: int, overlap_30d: int):
-    """One row per (inquiry, point whose 30-day window holds it): 1 inquiry, answered within 24 h before
-    the point (1/0), and the wait in microseconds when answered before the point (else null)."""
-    as_of = [_point_param(k, "as_of") for k in range(count)]
-    a30 = [_point_param(k, "a30") for k in range(count)]
-    # "Answered" depends on the as-of date, so each inquiry is paired with the (at most `overlap_30d`)
-    # points whose 30-day window holds it, points e … s30 − 1, by an equi-join on e + offset.
-    i = inquiries.c
-    inquiry_ranks = (
-        select(
-            i.supplier_id,
-            i.received_at,
-            i.first_response_at,
-            _rank(i.received_at, as_of).label("e"),
-            _rank(i.received_at, a30).label("s30"),
+def history_inquiries_statement(inquiry_points: tuple[tuple[int, ...], ...], count: int):
+    """SELECT per (supplier_id, point) where the supplier is enrolled at the point: inquiries_30d,
+    answered_24h_30d and median_response_micros as `scorecard_statement` has them at that as-of date.
+
+    Bound parameters as_of_k (k < count) and inquiry_bound_j (see `HistoryLayout`); `inquiry_points` is
+    the layout's. Points where a supplier is not enrolled, or had no inquiry, have no row.
+    """
+    as_of = _params("as_of", count)
+    bounds = _params("inquiry_bound", len(inquiry_points) - 1)
+    i, s = inquiries.c, suppliers.c
+    # Each inquiry is read once per 30-day window holding it: stream n gives the n-th such point (null
+    # when there is none), over only the times where there is one. Most inquiries are in one window.
+    streams = []
+    for n in range(max(len(p) for p in inquiry_points)):
+        slots = [j for j, p in enumerate(inquiry_points) if len(p) > n]
+        runs = [[slots[0], slots[0]]]
+        for j in slots[1:]:
+            if j == runs[-1][1] + 1:
+                runs[-1][1] = j
+            else:
+                runs.append([j, j])
+        none = cast(null(), Integer)  # typed: PostgreSQL reads a CASE of bare NULLs as text
+        leaves = [literal_column(str(p[n])) if len(p) > n else none for p in inquiry_points]
+        streams.append(
+            select(
+                i.supplier_id,
+                _bucket(i.received_at, bounds, leaves).label("point"),
+                _rank(i.first_response_at, as_of).label("answered_from"),  # answered before A_p iff ≤ p
+                micros_between(i.received_at, i.first_response_at).label("wait"),
+            ).where(or_(*(_in(i.received_at, bounds[lo - 1], bounds[hi]) for lo, hi in runs)))
         )
-        .where(_in(i.received_at, a30[0], as_of[-1]))
-        .subquery("inquiry_ranks")
+    rows = (union_all(*streams) if len(streams) > 1 else streams[0]).subquery("inquiry_rows")
+    # A supplier's badge is not_enrolled at a point before its enrolment whatever its replies: skip those.
+    enrolled = (
+        select(s.supplier_id, _rank(s.ta_enrolled_at, as_of).label("enrolled_from"))
+        .where(s.ta_enrolled_at < as_of[-1])
+        .subquery("enrolled")
     )
-    offsets = [select(literal_column(str(k)).label("offset")) for k in range(overlap_30d)]
-    offsets = (union_all(*offsets) if overlap_30d > 1 else offsets[0]).subquery("offsets")
-    inquiry_points = _points(count, "inquiry_points")
-    r, q = inquiry_ranks.c, inquiry_points.c
-    one, zero = cast(literal_column("1"), Double), cast(literal_column("0"), Double)
-    answered = and_(r.first_response_at.is_not(None), r.first_response_at < q.as_of)
-    wait = micros_between(r.received_at, r.first_response_at)
+    r, e = rows.c, enrolled.c
+    answered = r.answered_from <= r.point
     return (
         select(
-            *_stream_row(
-                r.supplier_id,
-                q.point,
-                {},
-                inquiry=one,
-                answered_24h=case((and_(answered, wait <= 24 * MICROS_PER_HOUR), one), else_=zero),
-                wait=case((answered, cast(wait, Double)), else_=None),
-            )
+            r.supplier_id,
+            r.point,
+            func.count().label("inquiries_30d"),
+            _count_if(and_(answered, r.wait <= 24 * MICROS_PER_HOUR)).label("answered_24h_30d"),
+            median(case((answered, cast(r.wait, Double)), else_=None)).label("median_response_micros"),
         )
-        .select_from(inquiry_ranks.join(offsets, true()).join(inquiry_points, q.point == r.e + offsets.c.offset))
-        .where(q.point < r.s30)
+        .select_from(rows.join(enrolled, and_(e.supplier_id == r.supplier_id, r.point >= e.enrolled_from)))
+        .group_by(r.supplier_id, r.point)
     )
 
 
-def window_overlap(as_ofs: Sequence[date], days: int = 30) -> int:
-    """The most `days`-long windows [A − days, A) of the as-of dates that share one instant (≥ 1)."""
-    ends = [datetime.combine(a, time()) for a in sorted(set(as_ofs))]
-    starts = [end - timedelta(days=days) for end in ends]
-    return max((sum(1 for s, e in zip(starts, ends, strict=True) if s <= start < e) for start in starts), default=1)
+def history_suppliers_statement():
+    """SELECT every supplier's as-of-independent facts, ordered by supplier_id."""
+    s = suppliers.c
+    return select(s.supplier_id, s.country_code, s.category, s.registered_at, s.ta_enrolled_at).order_by(s.supplier_id)
 
 
-HISTORY_RAW_SCHEMA = {
+HISTORY_SUPPLIER_SCHEMA = {
+    name: RAW_SCHEMA[name] for name in ("supplier_id", "country_code", "category", "registered_at", "ta_enrolled_at")
+}
+HISTORY_FACTS_SCHEMA = {
+    "kind": pl.Int64,
+    "supplier_id": pl.Int64,
+    "slot": pl.Int64,
+    "n": pl.Int64,
+    "n2": pl.Int64,
+    "cents": pl.Int64,
+}
+HISTORY_INQUIRY_SCHEMA = {
+    "supplier_id": pl.Int64,
     "point": pl.Int64,
-    **{name: dtype for name, dtype in RAW_SCHEMA.items() if name not in ("name", "open_exposure_usd")},
+    "inquiries_30d": pl.Int64,
+    "answered_24h_30d": pl.Int64,
+    "median_response_micros": pl.Float64,
 }
 
 # The columns of fetch_history_features, in order.
@@ -421,24 +358,89 @@ HISTORY_COLUMNS = (
     "upheld_claims_6m",
 )
 
+# Each window total: (kind of slot fact, its column, window days).
+WINDOW_TOTALS = {
+    "deals_12m": (DEALS, "n", 365),
+    "value_12m_usd": (DEALS, "cents", 365),
+    "orders_6m": (DEALS, "n", 182),
+    "gmv_6m_usd": (DEALS, "cents", 182),
+    "shipments_6m": (SHIPMENTS, "n", 182),
+    "on_time_shipments_6m": (SHIPMENTS, "n2", 182),
+    "claims_12m": (CLAIMS, "n", 365),
+    "upheld_claims_6m": (CLAIMS, "n2", 182),
+    "refunds_12m_usd": (CLAIMS, "cents", 365),
+}
+MONEY_TOTALS = ("value_12m_usd", "gmv_6m_usd", "refunds_12m_usd")  # carried as whole cents
+
+
+def _window_totals(facts: pl.DataFrame, suppliers: int, layout: HistoryLayout) -> dict[str, np.ndarray]:
+    """Each WINDOW_TOTALS name → an int64 array [point, supplier row] of its window sums; `facts` carries
+    the supplier's row number in `row`."""
+    slots = len(layout.bounds) + 1
+    count = len(layout.as_ofs)
+    totals = {}
+    for kind in (DEALS, SHIPMENTS, CLAIMS):
+        rows = facts.filter(pl.col("kind") == kind)
+        where = (rows["slot"].to_numpy(), rows["row"].to_numpy())
+        for column in ("n", "n2", "cents"):
+            names = [name for name, (k, c, _) in WINDOW_TOTALS.items() if (k, c) == (kind, column)]
+            if not names:
+                continue
+            # One row per (slot, supplier); running sums over the slots, then a window is a difference.
+            running = np.zeros((slots, suppliers), dtype=np.int64)
+            running[where] = rows[column].to_numpy()
+            running = running.cumsum(axis=0)
+            for name in names:
+                ends = [layout.window_slots(k, WINDOW_TOTALS[name][2]) for k in range(count)]
+                totals[name] = np.stack([running[hi] - running[lo] for lo, hi in ends])
+    return totals
+
 
 def fetch_history_features(conn: Connection, as_ofs: tuple[date, ...]) -> pl.DataFrame:
-    """Every supplier's scorecard features at each of `as_ofs`, from one warehouse statement.
+    """Every supplier's scorecard features at each of `as_ofs`.
 
     Returns HISTORY_COLUMNS, one row per (as_of, supplier), ordered by as_of then supplier_id; as_of is a
-    Date. At each as-of date the values equal `queries.scorecard.fetch_features(conn, as_of)`.
-    Duplicate dates are read once.
+    Date. At each as-of date the values equal `queries.scorecard.fetch_features(conn, as_of)`, except
+    that response_rate_30d and median_response_hours_30d are null where the supplier is not enrolled at
+    that date (its badge is not_enrolled whatever its replies, and the 30-day medians are the costliest
+    part). Duplicate dates are read once. The warehouse sums the facts per supplier and slot between
+    window bounds (three statements); the window totals are differences of running sums here.
     """
     points = tuple(sorted(set(as_ofs)))
     if not points:
         return pl.DataFrame(schema={"as_of": pl.Date, **{c: pl.Null for c in HISTORY_COLUMNS[1:]}})
-    statement = history_statement(len(points), window_overlap(points, 30))
-    raw = read_frame(conn, statement, history_params(points), HISTORY_RAW_SCHEMA)
+    layout = HistoryLayout.of(points)
+    params = layout.params()
+    supplier_rows = read_frame(conn, history_suppliers_statement(), {}, HISTORY_SUPPLIER_SCHEMA)
+    facts = read_frame(conn, history_facts_statement(len(layout.bounds)), params, HISTORY_FACTS_SCHEMA)
+    replies = read_frame(
+        conn, history_inquiries_statement(layout.inquiry_points, len(points)), params, HISTORY_INQUIRY_SCHEMA
+    )
+
+    row = supplier_rows.select("supplier_id", pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
+    ids = supplier_rows["supplier_id"]
+    totals = _window_totals(facts.join(row, on="supplier_id"), len(ids), layout)
+    replies = replies.join(row, on="supplier_id")
+    where = (replies["point"].to_numpy(), replies["row"].to_numpy())
+    inquiry_counts = {}
+    for name in ("inquiries_30d", "answered_24h_30d"):
+        inquiry_counts[name] = np.zeros((len(points), len(ids)), dtype=np.int64)
+        inquiry_counts[name][where] = replies[name].to_numpy()
+    medians = np.full((len(points), len(ids)), np.nan)
+    medians[where] = replies["median_response_micros"].to_numpy()  # a null median reads as NaN
+
     frames = []
     for k, as_of in enumerate(points):
-        at = raw.filter(pl.col("point") == k).drop("point")
-        frames.append(derive_features(at, as_of).with_columns(pl.lit(as_of).alias("as_of")))
-    return pl.concat(frames).select(HISTORY_COLUMNS).sort("as_of", "supplier_id")
+        raw = supplier_rows.with_columns(
+            *(
+                pl.Series(name, values[k] / 100 if name in MONEY_TOTALS else values[k])
+                for name, values in totals.items()
+            ),
+            *(pl.Series(name, values[k]) for name, values in inquiry_counts.items()),
+            pl.Series("median_response_micros", medians[k], nan_to_null=True),
+        )
+        frames.append(derive_features(raw, as_of).with_columns(pl.lit(as_of).alias("as_of")))
+    return pl.concat(frames).select(HISTORY_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,17 +15,19 @@ from policy import DEFAULT_POLICY
 from queries.scorecard import fetch_features
 from queries.uptake import (
     HISTORY_COLUMNS,
+    HistoryLayout,
     default_as_of,
     fetch_freshness,
     fetch_history_features,
     fetch_program_monthly,
     freshness_statement,
-    history_statement,
+    history_facts_statement,
+    history_inquiries_statement,
+    history_suppliers_statement,
     month_starts,
     program_monthly_statement,
     uptake_breakdown,
     uptake_series,
-    window_overlap,
 )
 from tests.warehouse import load_rows
 
@@ -54,12 +56,23 @@ def test_month_starts_crosses_a_year_and_small_counts():
         month_starts(date(2026, 1, 20), 0)
 
 
-def test_window_overlap_counts_shared_30_day_windows():
-    # W30(2026-03-01) = [2026-01-30, 2026-03-01) and W30(2026-02-01) = [2026-01-02, 2026-02-01) share Jan 30–31.
-    assert window_overlap((date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))) == 2
+def test_layout_slots_and_shared_30_day_windows():
+    layout = HistoryLayout.of((date(2026, 3, 1), date(2026, 1, 1), date(2026, 2, 1)))
+    # as_of, a365, a182 of each: 2026-01-01, 2025-01-01, 2025-07-03; 2026-02-01, 2025-02-01, 2025-08-03;
+    # 2026-03-01, 2025-03-01, 2025-08-31.
+    assert layout.bounds == tuple(
+        D(*ymd)
+        for ymd in [(2025, 1, 1), (2025, 2, 1), (2025, 3, 1), (2025, 7, 3), (2025, 8, 3), (2025, 8, 31)]
+        + [(2026, 1, 1), (2026, 2, 1), (2026, 3, 1)]
+    )
+    # W365 at 2026-02-01 is [2025-02-01, 2026-02-01): slots 2 … 7.
+    assert layout.window_slots(1, 365) == (1, 7)
+    # W30 of 2026-03-01 is [2026-01-30, 2026-03-01) and of 2026-02-01 [2026-01-02, 2026-02-01): Jan 30–31
+    # are in both. Slots: before 2025-12-02, then from 12-02, 01-01, 01-02, 01-30, 02-01, 03-01.
+    assert layout.inquiry_points == ((), (0,), (), (1,), (1, 2), (2,), ())
     # 2025-06-10, 06-25 and 07-01: [05-11, 06-10), [05-26, 06-25), [06-01, 07-01) all hold 2025-06-01.
-    assert window_overlap((date(2025, 6, 10), date(2025, 6, 25), date(2025, 7, 1))) == 3
-    assert window_overlap((date(2025, 6, 10),)) == 1
+    odd = HistoryLayout.of((date(2025, 6, 10), date(2025, 6, 25), date(2025, 7, 1)))
+    assert max(len(points) for points in odd.inquiry_points) == 3
 
 
 # ---------------------------------------------------------------------------------------------- freshness
@@ -223,12 +236,20 @@ def test_history_by_hand(engine):
     assert two["country_code"].to_list() == ["VN"] * 3 and two["enrolled"].to_list() == [False] * 3
 
 
+REPLY_COLUMNS = ("response_rate_30d", "median_response_hours_30d")
+
+
 def _assert_history_equals_scorecards(conn, as_ofs):
+    """Every column equal to one scorecard per as-of date; the 30-day reply rates where enrolled, and
+    null where not (the history leaves them out there)."""
     history = fetch_history_features(conn, as_ofs)
     for as_of in sorted(set(as_ofs)):
         expected = fetch_features(conn, as_of).select(HISTORY_COLUMNS[1:])
         got = history.filter(pl.col("as_of") == as_of).drop("as_of")
-        assert_frame_equal(got, expected, check_exact=True)
+        assert_frame_equal(got.drop(REPLY_COLUMNS), expected.drop(REPLY_COLUMNS), check_exact=True)
+        enrolled = pl.col("enrolled")
+        assert_frame_equal(got.filter(enrolled), expected.filter(enrolled), check_exact=True)
+        assert got.filter(~enrolled).select(pl.col(REPLY_COLUMNS).is_null().all()).row(0) == (True, True)
 
 
 def test_history_equals_one_scorecard_per_as_of_by_hand(engine):
@@ -323,8 +344,11 @@ def test_history_equals_one_scorecard_per_as_of_random(engine, seed):
 def test_statements_compile_for_every_engine():
     for dialect in (postgresql.dialect(), sqlalchemy_hive.HiveDialect()):
         for statement in (
-            history_statement(3, 2),
-            history_statement(1, 1),
+            history_facts_statement(9),
+            history_facts_statement(3),
+            history_inquiries_statement(((), (0,), (), (1,), (1, 2), (2,), ()), 3),
+            history_inquiries_statement(((), (0,), ()), 1),
+            history_suppliers_statement(),
             program_monthly_statement(),
             freshness_statement(),
         ):
