@@ -150,7 +150,9 @@ class SparkCluster:
             "spark.sql.warehouse.dir": str(self.warehouse_dir),
             "spark.sql.catalogImplementation": "hive",
             "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore};create=true",
-            "spark.sql.thriftServer.incrementalCollect": "false",
+            # Stream results to the client a partition at a time: a collected 5M-row uptake history
+            # does not fit a small driver heap.
+            "spark.sql.thriftServer.incrementalCollect": "true",
         }
         hiveconf = {
             "hive.server2.thrift.port": str(self.thrift_port),
