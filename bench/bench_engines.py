@@ -148,7 +148,7 @@ def main() -> None:
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     servers, urls, started = [], {}, {}
-    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="bench-engines-"))
+    data_dir = Path(args.data_dir) if args.data_dir else None
     try:
         if "postgresql" in engines:
             t = time.perf_counter()
@@ -172,6 +172,7 @@ def main() -> None:
             t = time.perf_counter()
             if args.spark_url:
                 urls["spark"] = str(make_url(args.spark_url).set(database=DATABASE).render_as_string(False))
+                data_dir = data_dir or Path(tempfile.mkdtemp(prefix="bench-engines-"))
             else:
                 from tests.sparkserver import SparkCluster
 
@@ -186,7 +187,8 @@ def main() -> None:
         for name in engines:
             command = [sys.executable, "-m", "bench.bench_engines", "--child", name, "--url", urls[name]]
             command += ["--source", args.source, "--as-of", args.as_of.isoformat(), "--history", str(args.history)]
-            command += ["--data-dir", str(data_dir / name)]
+            if data_dir is not None:
+                command += ["--data-dir", str(data_dir / name)]
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
             lines = done.stdout.strip().splitlines()
             figures = json.loads(lines[-1]) if lines else {"engine": name}
