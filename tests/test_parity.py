@@ -22,15 +22,11 @@ from data.bulk import bulk_insert
 from data.schema import create_schema
 from data.spark import create_tables_spark
 from policy import DEFAULT_POLICY, Policy
+from queries import uptake
 from queries.engine import warehouse_engine
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
 from tests.sparkserver import SparkCluster
 from tests.warehouse import duckdb_memory_engine, rows_to_frames
-
-try:
-    from queries import uptake
-except ImportError:  # written in parallel; its parity tests skip until it exists
-    uptake = None
 
 ENGINES = ("duckdb", "postgresql", "spark")
 POLICIES = {
@@ -232,8 +228,8 @@ def spark_cluster():
 
     It starts in the background; `warehouses` loads DuckDB and PostgreSQL meanwhile, then waits.
     """
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java 17 on PATH (apt-get install openjdk-17-jre-headless)")
+    # Never skip: a machine without Java must fail here, not pass quietly (scripts/test.sh installs it).
+    assert shutil.which("java"), "Spark needs Java 17 on PATH (apt-get install openjdk-17-jre-headless)"
     cluster = SparkCluster().start_in_background()
     yield cluster
     cluster.stop()
@@ -343,7 +339,6 @@ def test_edge_warehouse_scorecard_matches_hand_worked_values(features):
         assert card[5]["badge"] == "region_not_open", name
 
 
-@pytest.mark.skipif(uptake is None, reason="queries.uptake not written yet")
 @pytest.mark.parametrize("warehouse", WAREHOUSES)
 def test_uptake_history_is_the_same_on_every_engine(warehouses, warehouse):
     as_ofs = uptake.month_starts(AS_OF, 8)
@@ -354,7 +349,6 @@ def test_uptake_history_is_the_same_on_every_engine(warehouses, warehouse):
         assert_same(series, tuple(c for c in series["duckdb"].columns if c.endswith("_usd")))
 
 
-@pytest.mark.skipif(uptake is None, reason="queries.uptake not written yet")
 @pytest.mark.parametrize("warehouse", WAREHOUSES)
 def test_program_monthly_is_the_same_on_every_engine(warehouses, warehouse):
     monthly = on_every_engine(

@@ -16,9 +16,10 @@ DEMO_SUPPLIERS = 300  # enough for every page to have content; generated in a co
 
 __all__ = ["wait_for_app"]
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+# Never skip: without Playwright or Chromium the browser suite must fail (scripts/test.sh installs both).
+import playwright.sync_api as playwright_sync  # noqa: E402
+
+assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: apt-get install chromium"
 
 
 @pytest.fixture(scope="session")
