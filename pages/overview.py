@@ -3,6 +3,8 @@
 import polars as pl
 import streamlit as st
 
+from auth.roles import can_see
+from auth.session import require_page
 from policy import evaluate
 from queries import cached
 from ui import format as fmt
@@ -10,6 +12,7 @@ from ui.charts import CONFIG, badge_mix_figure
 from ui.context import current_view
 from ui.explain import escape_markdown
 
+user = require_page("overview")
 view = current_view()
 
 st.title("Trade Assurance trust")
@@ -64,14 +67,27 @@ else:
     )
     st.plotly_chart(badge_mix_figure(scored), config=CONFIG, key="badge_mix")
 
-st.subheader("Go to")
-links = st.columns(3)
-with links[0]:
-    st.page_link("pages/suppliers.py", label="Supplier vetting", icon="🔎")
-    st.caption("Find a supplier, read its trust card and why it has its badge; compare up to four.")
-with links[1]:
-    st.page_link("pages/uptake.py", label="Program uptake", icon="📈")
-    st.caption("Enrolment, qualification and covered deals month by month.")
-with links[2]:
-    st.page_link("pages/policy_lab.py", label="Policy lab", icon="🧪")
-    st.caption("Move the rules' thresholds and see who gains or loses the badge.")
+GO_TO = (  # page id, file, label, icon, what it answers; only the pages the role may open are linked
+    (
+        "suppliers",
+        "pages/suppliers.py",
+        "Supplier vetting",
+        "🔎",
+        "Find a supplier, read its trust card and why it has its badge; compare up to four.",
+    ),
+    ("uptake", "pages/uptake.py", "Program uptake", "📈", "Enrolment, qualification and covered deals month by month."),
+    (
+        "policy_lab",
+        "pages/policy_lab.py",
+        "Policy lab",
+        "🧪",
+        "Move the rules' thresholds and see who gains or loses the badge.",
+    ),
+)
+reachable = [link for link in GO_TO if can_see(user.role, link[0])]
+if reachable:
+    st.subheader("Go to")
+    for column, (_, path, label, icon, what) in zip(st.columns(len(reachable)), reachable, strict=True):
+        with column:
+            st.page_link(path, label=label, icon=icon)
+            st.caption(what)

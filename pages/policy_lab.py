@@ -2,12 +2,16 @@
 
 The sliders start from the current policy. The what-if lives in a fragment, so moving a slider reruns
 only that part. Below it, the what-if is saved under a name, saved policies are listed, loaded back into
-the sliders, compared, and one is marked current (every page then uses it through the sidebar).
+the sliders, compared, and one is marked current (every page then uses it through the sidebar). Saving and marking
+current are for policy owners and admins only: the controls are not drawn for other roles, and the
+handlers check the role again on the server before writing.
 """
 
 import polars as pl
 import streamlit as st
 
+from auth.roles import PermissionDenied, can, require
+from auth.session import current_user, require_page
 from policy import Policy, PolicyError, diff
 from queries import cached
 from store import policies as store
@@ -74,9 +78,11 @@ def reset_to_current(policy: Policy) -> None:
 
 def mark_as_current(name: str) -> None:
     try:
-        store.mark_current(name, st.session_state.get("lab_actor") or "")
+        user = current_user()  # worked out again on the server: the button may be stale
+        require(user.role, "mark_current")
+        store.mark_current(name, user.email or st.session_state.get("lab_actor") or "")
         st.session_state[FLASH] = ("success", f"{name!r} is now the current policy on every page.")
-    except (store.PolicyStoreError, store.PolicyNotFound) as exc:
+    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied) as exc:
         st.session_state[FLASH] = ("error", f"Not marked current — {exc}")
 
 
@@ -210,6 +216,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
 
 # ---- the page ------------------------------------------------------------------------------------
 
+user = require_page("policy_lab")
 view = current_view()
 st.title("Policy lab")
 st.caption(
@@ -238,23 +245,32 @@ whatif_panel(features, view.policy, view.policy_name, options)
 st.divider()
 st.subheader("Save this what-if")
 loaded = st.session_state.get(LOADED)
-if loaded:
+if not can(user.role, "save_policy"):
+    st.caption("Your role can try what-ifs here but not save them or mark one current.")
+elif loaded:
     st.caption(
         lab.escape_markdown(
             f"Loaded from {loaded['name']!r} (version {loaded['version']}); saving under that name updates it."
         )
     )
-with st.form("lab_save_form", clear_on_submit=False):
-    name = st.text_input("Name", max_chars=store.MAX_NAME, key="lab_save_name")
-    author = st.text_input("Author", max_chars=store.MAX_AUTHOR, key="lab_save_author")
-    note = st.text_area("Note", max_chars=store.MAX_NOTE, key="lab_save_note")
-    submitted = st.form_submit_button("Save policy")
+submitted = False
+if can(user.role, "save_policy"):
+    with st.form("lab_save_form", clear_on_submit=False):
+        name = st.text_input("Name", max_chars=store.MAX_NAME, key="lab_save_name")
+        if user.email:  # signed in: the audit records the account, not a typed name
+            st.caption(lab.escape_markdown(f"Author: {user.email}"))
+            author = user.email
+        else:
+            author = st.text_input("Author", max_chars=store.MAX_AUTHOR, key="lab_save_author")
+        note = st.text_area("Note", max_chars=store.MAX_NOTE, key="lab_save_note")
+        submitted = st.form_submit_button("Save policy")
 if submitted:
     try:
+        require(current_user().role, "save_policy")  # again at the moment of writing
         candidate = policy_from_sliders(view.policy)
         expected = loaded["version"] if loaded and loaded["name"] == name.strip() else None
         saved = store.save_policy(name, author, note, candidate, expected_version=expected)
-    except (PolicyError, store.PolicyStoreError, store.PolicyConflict) as exc:
+    except (PolicyError, store.PolicyStoreError, store.PolicyConflict, PermissionDenied) as exc:
         st.error(lab.escape_markdown(f"Not saved — {exc}"))
     else:
         st.session_state[LOADED] = {"name": saved.name, "version": saved.version}
@@ -278,10 +294,14 @@ names = saved_policies["name"].to_list()
 pick = st.selectbox("Saved policy", names, key="lab_pick")
 act = st.columns([1, 1, 2])
 act[0].button("Load into the sliders", on_click=load_into_sliders, args=(pick,), key="lab_load")
-act[2].text_input("Your name (recorded in the audit)", key="lab_actor")
-if act[1].button("Mark as current", key="lab_mark_current"):
-    mark_as_current(pick)
-    st.rerun()  # from the top, so the sidebar and the sliders' baseline use the new current policy
+if can(user.role, "mark_current"):
+    if user.email:
+        act[2].caption(lab.escape_markdown(f"Recorded in the audit as {user.email}."))
+    else:
+        act[2].text_input("Your name (recorded in the audit)", key="lab_actor")
+    if act[1].button("Mark as current", key="lab_mark_current"):
+        mark_as_current(pick)
+        st.rerun()  # from the top, so the sidebar and the sliders' baseline use the new current policy
 
 st.markdown("**Compare two saved policies**")
 pair = st.columns(2)

@@ -7,6 +7,7 @@ never as Markdown or HTML: a supplier's name may hold `<script>` or a Markdown l
 import polars as pl
 import streamlit as st
 
+from auth.session import require_page
 from policy import BADGES, evaluate
 from policy.flip import explain as flip_explain
 from policy.flip import next_assessment, project
@@ -108,6 +109,7 @@ def _csv(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode("utf-8")
 
 
+require_page("suppliers")
 view = current_view()
 st.title("Supplier vetting")
 st.caption(f"As of {view.as_of:%Y-%m-%d} (midnight UTC) · policy: {escape_markdown(view.policy_name)}")

@@ -5,6 +5,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from auth.session import require_page
 from policy import evaluate
 from queries import cached
 from queries.uptake import month_starts, uptake_breakdown, uptake_series
@@ -13,6 +14,7 @@ from ui import lab
 from ui.charts import CONFIG
 from ui.context import current_view
 
+require_page("uptake")
 view = current_view()
 st.title("Program uptake")
 st.caption(
