@@ -1,7 +1,8 @@
 """Cached fetchers for the dashboard: one engine per warehouse URL, results cached by hashable keys.
 
 Frames are cached with st.cache_resource (shared, not copied per session: polars frames are never
-mutated in place), every cache bounded by ttl and max_entries.
+mutated in place), every cache bounded by ttl and max_entries. Every query runs under queries.guard:
+a statement timeout, and driver errors raised as messages (never cached, so the next run tries again).
 """
 
 from datetime import date
@@ -9,22 +10,23 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+from queries import guard
 from queries.engine import warehouse_engine
 from queries.scorecard import fetch_features
 
 TTL = "10m"
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(ttl="1h", max_entries=4, show_spinner=False, on_release=lambda engine: engine.dispose())
 def engine_for(url: str):
-    """One read-only Engine per warehouse URL for the whole server."""
+    """One read-only Engine per warehouse URL for the whole server (disposed when it leaves the cache)."""
     return warehouse_engine(url, read_only=True)
 
 
 @st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing the scorecard in the warehouse…")
 def features(url: str, as_of: date) -> pl.DataFrame:
     """Every supplier's scorecard features at `as_of` (see queries.scorecard.fetch_features)."""
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         return fetch_features(conn, as_of)
 
 
@@ -33,7 +35,7 @@ def freshness(url: str) -> dict:
     """latest_order_at, latest_activity_at and default_as_of (the day after the latest activity)."""
     from queries.uptake import default_as_of, fetch_freshness
 
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         fresh = fetch_freshness(conn)
     return {**fresh, "default_as_of": default_as_of(fresh)}
 
@@ -43,7 +45,7 @@ def supplier_trends(url: str, supplier_id: int, as_of: date, months: int = 24) -
     """One supplier's last `months` months before `as_of` (see queries.supplier.fetch_supplier_trends)."""
     from queries.supplier import fetch_supplier_trends
 
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         return fetch_supplier_trends(conn, supplier_id, as_of, months=months)
 
 
@@ -52,7 +54,7 @@ def claim_history(url: str, supplier_id: int, as_of: date) -> pl.DataFrame:
     """Claims filed on one supplier's orders before `as_of` (see queries.supplier.fetch_claim_history)."""
     from queries.supplier import fetch_claim_history
 
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         return fetch_claim_history(conn, supplier_id, as_of)
 
 
@@ -61,7 +63,7 @@ def history_features(url: str, as_ofs: tuple[date, ...]) -> pl.DataFrame:
     """Every supplier's features at each of `as_ofs`, one statement (see queries.uptake.fetch_history_features)."""
     from queries.uptake import fetch_history_features
 
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         return fetch_history_features(conn, as_ofs)
 
 
@@ -70,5 +72,5 @@ def program_monthly(url: str, first_month: date, as_of: date) -> pl.DataFrame:
     """Covered deals, GMV, claims and refunds per month × country × category in [first_month, as_of)."""
     from queries.uptake import fetch_program_monthly
 
-    with engine_for(url).connect() as conn:
+    with guard.connection(engine_for(url), url) as conn:
         return fetch_program_monthly(conn, first_month, as_of)

@@ -1,7 +1,9 @@
 """Which warehouse to talk to, and how to open it.
 
 The warehouse is named by a SQLAlchemy URL: the caller's, else TRUST_WAREHOUSE_URL, else the
-embedded DuckDB file under data/. The dashboard opens it read-only.
+embedded DuckDB file under data/. The dashboard opens it read-only, with a statement timeout on
+PostgreSQL (TRUST_STATEMENT_TIMEOUT_S, see queries.guard). For a warehouse shared with other writers, also
+connect as a role that may only SELECT: docs/readonly_role.sql creates one.
 """
 
 import os
@@ -64,8 +66,11 @@ def warehouse_engine(url: str | None = None, *, read_only: bool = True) -> Engin
                 )
             connect_args["read_only"] = True
     elif name == "postgresql":
-        if read_only:
-            connect_args["options"] = "-c default_transaction_read_only=on"
+        if read_only:  # the dashboard's statements: read-only, and ended server-side when they run too long
+            from queries.guard import statement_timeout_s
+
+            timeout_ms = max(1, round(statement_timeout_s() * 1000))
+            connect_args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
         connect_args["connect_timeout"] = 10
     elif name == "hive":
         from queries.dialect import SPARK_SESSION_CONF
