@@ -2,9 +2,11 @@
 
 app.py calls `sidebar()` once per run; pages call `current_view()`. The as-of date, the filters,
 the selected supplier and the policy travel in the URL (widgets bound to query parameters), so a
-copied URL reopens the same view.
+copied URL reopens the same view. A link is input from anyone: its parameters are checked before the
+widgets read them, and a wrong one is dropped with a message that says what was expected.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,8 +16,11 @@ import streamlit as st
 from policy import DEFAULT_POLICY, Policy
 from queries import cached
 from queries.engine import describe, resolve_url
+from ui.explain import escape_markdown
 
 VIEW_KEY = "_view"
+SUPPLIER_ID = re.compile(r"^[0-9]{1,18}$")  # a whole, non-negative id that fits a 64-bit integer
+EARLIEST_AS_OF = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,43 @@ def _current_policy() -> tuple[str, Policy]:
     return current_policy()
 
 
+def _drop_url_param(key: str, expected: str) -> None:
+    """Remove `key` from the URL and say what was wrong (the value is shown as plain text, shortened)."""
+    given = ", ".join(st.query_params.get_all(key))
+    shown = given if len(given) <= 40 else given[:40] + "…"
+    del st.query_params[key]
+    st.warning(f"Ignored {key}={escape_markdown(shown)} in the link: {expected}")
+
+
+def _check_as_of_param(latest: date) -> None:
+    raw = st.query_params.get_all("as_of")
+    try:
+        ok = len(raw) == 1 and len(raw[0]) == 10 and EARLIEST_AS_OF <= date.fromisoformat(raw[0]) <= latest
+    except ValueError:
+        ok = False
+    if raw and not ok:
+        _drop_url_param("as_of", f"expected one date written YYYY-MM-DD between {EARLIEST_AS_OF} and {latest}.")
+
+
+def _check_supplier_param() -> None:
+    raw = st.query_params.get_all("supplier")
+    if raw and not (len(raw) == 1 and SUPPLIER_ID.match(raw[0])):
+        _drop_url_param("supplier", "expected one supplier id, a whole number such as 42.")
+
+
+def _check_choice_param(key: str, options: list[str], what: str) -> None:
+    raw = st.query_params.get_all(key)
+    if any(value not in options for value in raw):
+        _drop_url_param(key, f"expected {what} found in this warehouse.")
+
+
 def sidebar() -> View:
     """Draw the shared sidebar and store the resulting View for the pages."""
     url = resolve_url()
     fresh = cached.freshness(url)
     default_as_of = fresh["default_as_of"]
+    _check_as_of_param(default_as_of + timedelta(days=366))
+    _check_supplier_param()
     st.sidebar.caption(f"Warehouse: {describe(url)}")
     latest = fresh["latest_order_at"]
     st.sidebar.caption(f"Latest order: {latest:%Y-%m-%d %H:%M} UTC" if latest else "Latest order: none yet")
@@ -88,6 +125,8 @@ def sidebar() -> View:
     features = cached.features(url, as_of)
     countries = sorted(features["country_code"].unique().to_list())
     categories = sorted(features["category"].unique().to_list())
+    _check_choice_param("country", countries, "country codes")
+    _check_choice_param("category", categories, "categories")
     chosen_countries = st.sidebar.multiselect(
         "Countries", countries, key="country", bind="query-params", placeholder="All countries"
     )
