@@ -1,4 +1,4 @@
-"""Time the uptake history (24 monthly as-of dates, one statement) against one scorecard.
+"""Time the uptake history (24 monthly as-of dates, one read of each fact table) against one scorecard.
 
     python -m bench.bench_uptake [--url duckdb:///data/warehouse.duckdb] [--as-of YYYY-MM-DD] [--points 24]
 
