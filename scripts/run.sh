@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
-python3 -c "from data.generate import ensure_demo_warehouse; ensure_demo_warehouse(progress=True)"
+python3 -c "from data.generate import ensure_demo_warehouse as e; e() and print(\"Generated the demo warehouse data/warehouse.duckdb\")"
 exec python3 -m streamlit run app.py "$@"
