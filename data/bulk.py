@@ -58,7 +58,9 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
             with cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 for chunk in frame.iter_slices(200_000):
                     buffer = io.BytesIO()
-                    chunk.write_csv(buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.f")
+                    chunk.write_csv(
+                        buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.f"
+                    )
                     copy.write(buffer.getvalue())
     elif dialect == "hive":
         from data.spark import append_parquet

@@ -151,10 +151,7 @@ def scorecard_statement():
 
 def _ratio(numerator: str, denominator: str) -> pl.Expr:
     return (
-        pl.when(pl.col(denominator) > 0)
-        .then(pl.col(numerator) / pl.col(denominator))
-        .otherwise(None)
-        .cast(pl.Float64)
+        pl.when(pl.col(denominator) > 0).then(pl.col(numerator) / pl.col(denominator)).otherwise(None).cast(pl.Float64)
     )
 
 

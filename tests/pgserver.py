@@ -40,7 +40,10 @@ class PgServer:
         if self.user:
             shutil.chown(self.root, self.user)
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        opts = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-l", self.root / "log", "-o", opts, "start")
         return self
 

@@ -33,7 +33,13 @@ DEFAULTS = {
     "inquiries": {"buyer_id": 1, "first_response_at": None},
     "claims": {"resolved_at": None, "refund_usd": Decimal("0")},
 }
-KEYS = {"suppliers": "supplier_id", "buyers": "buyer_id", "orders": "order_id", "inquiries": "inquiry_id", "claims": "claim_id"}
+KEYS = {
+    "suppliers": "supplier_id",
+    "buyers": "buyer_id",
+    "orders": "order_id",
+    "inquiries": "inquiry_id",
+    "claims": "claim_id",
+}
 
 
 def rows_to_frames(tables: dict[str, list[dict]]) -> dict[str, pl.DataFrame]:
