@@ -3,6 +3,8 @@
 The navigation holds only the pages the user's role may see (auth.roles); each page checks again.
 """
 
+import logging
+
 import streamlit as st
 
 from auth.roles import RoleConfigError, can_see
@@ -84,6 +86,7 @@ except WarehouseError as exc:
     st.error(str(exc))
     st.stop()
 except Exception:  # the driver's message may hold SQL or a connection string: never show it
+    logging.getLogger("trust.app").exception("the sidebar failed")  # the details go to the server log only
     st.error(UNREACHABLE)
     st.stop()
 try:

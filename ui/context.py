@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from policy import DEFAULT_POLICY, Policy
 from queries import cached
@@ -77,7 +78,13 @@ def _drop_url_param(key: str, expected: str) -> None:
     """Remove `key` from the URL and say what was wrong (the value is shown as plain text, shortened)."""
     given = ", ".join(st.query_params.get_all(key))
     shown = given if len(given) <= 40 else given[:40] + "…"
-    del st.query_params[key]
+    try:
+        del st.query_params[key]
+    except StreamlitAPIException:  # bound to a widget by an earlier run: remove it as Streamlit drops a bad seed
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as params:
+            params.remove_param(key)
     st.warning(f"Ignored {key}={escape_markdown(shown)} in the link: {expected}")
 
 
