@@ -190,7 +190,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
         if most["failing"]:
             st.write(
                 f"The rule failed most often: **{lab.RULE_LABELS[most['rule']]}** "
-                f"({fmt.count(most['failing'])} of {fmt.count(int((d.after['badge'] == 'not_qualified').sum()))} "
+                f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} "
                 "not-qualified suppliers)."
             )
         st.dataframe(

@@ -1,7 +1,9 @@
-"""Qualification rules, the Trade Assurance Amount and policy diffs: pure polars, no SQL, no Streamlit."""
+"""Qualification rules, the Trade Assurance Amount and policy diffs (WhatIf: the same diff at slider speed):
+pure polars and numpy, no SQL, no Streamlit."""
 
 from policy.policy import DEFAULT_POLICY, Policy, PolicyError
 from policy.rules import BADGES, RULES, Diff, diff, evaluate, failed_rules_text
+from policy.whatif import Step, WhatIf
 
 __all__ = [
     "BADGES",
@@ -10,6 +12,8 @@ __all__ = [
     "Diff",
     "Policy",
     "PolicyError",
+    "Step",
+    "WhatIf",
     "diff",
     "evaluate",
     "failed_rules_text",

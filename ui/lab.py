@@ -8,11 +8,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
-from policy import RULES, Diff, Policy, diff
-from policy.rules import verdict
+from policy import RULES, Diff, Policy
+from policy.whatif import Step
+from policy.whatif import WhatIf as WhatIfEngine
 
 CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
 REASON_LABELS = {
@@ -40,46 +42,42 @@ _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hover
 class WhatIf:
     """The what-if of replacing policy `base` with `candidate` over one features frame."""
 
-    diff: Diff
+    # policy.diff's numbers and frames (a policy.whatif.Step: its frames are built when first read)
+    diff: Diff | Step
     # country_code, qualified_before, qualified_after, change, amount_change_usd; only countries with a
     # supplier qualified under either policy.
     by_country: pl.DataFrame
     by_category: pl.DataFrame  # the same by category
     blockers: pl.DataFrame  # rule, failing, only_rule_failing (among not_qualified under candidate)
+    not_qualified: int  # suppliers not_qualified under candidate
 
 
-_baseline: list = []  # [(features, base, verdict)]: the last baseline, held so `is` identifies the frame
+_engine: list = []  # [WhatIfEngine]: the last one, which holds its frame so `is` identifies it
 
 
-def baseline(features: pl.DataFrame, base: Policy) -> pl.DataFrame:
-    """verdict(features, base), remembered for the last (features, base): sliders move, the baseline stays."""
-    if _baseline and _baseline[0][0] is features and _baseline[0][1] == base:
-        return _baseline[0][2]
-    result = verdict(features, base)
-    _baseline[:] = [(features, base, result)]
-    return result
+def engine(features: pl.DataFrame, base: Policy) -> WhatIfEngine:
+    """policy.whatif.WhatIf(features, base), remembered for the last (features, base): sliders move, the
+    baseline and the per-rule caches stay."""
+    if _engine and _engine[0].features is features and _engine[0].base == base:
+        return _engine[0]
+    _engine[:] = []  # let the old one go before building the next (about 100 bytes per supplier)
+    _engine[:] = [WhatIfEngine(features, base)]
+    return _engine[0]
 
 
 def whatif(features: pl.DataFrame, base: Policy, candidate: Policy) -> WhatIf:
-    """policy.diff of base → candidate, the change by country and by category, and the blocking rules."""
-    d = diff(features, base, candidate, before=baseline(features, base))
-    was = d.before["badge"] == "qualified"
-    now = d.after["badge"] == "qualified"
-    # Only suppliers qualified under either policy have a count or an amount to change: group those alone.
-    changes = (
-        features.select("country_code", "category")
-        .with_columns(
-            was.alias("before"),
-            now.alias("after"),
-            (d.after["ta_amount_usd"] - d.before["ta_amount_usd"]).alias("amount_change_usd"),
-        )
-        .filter(was | now)
-    )
+    """policy.diff of base → candidate, the change by country and by category, and the blocking rules.
+
+    The same numbers as diff(features, base, candidate) and change_by over it (tests/test_whatif.py).
+    """
+    step = engine(features, base).step(candidate)
+    counts = step.failed_counts
     return WhatIf(
-        diff=d,
-        by_country=change_by(changes, "country_code"),
-        by_category=change_by(changes, "category"),
-        blockers=rule_blockers(d.after["failed_mask"]),
+        diff=step,
+        by_country=step.by_country,
+        by_category=step.by_category,
+        blockers=blockers_from_counts({m: int(counts[m]) for m in np.flatnonzero(counts)}),
+        not_qualified=step.not_qualified,
     )
 
 
@@ -104,8 +102,12 @@ def rule_blockers(failed_mask: pl.Series) -> pl.DataFrame:
     `failed_mask` is evaluate()'s column: bit i set when RULES[i] failed (0 for every other badge).
     """
     # 128 possible masks: count each once, then read the rules off the small table.
-    counts = dict(failed_mask.value_counts().iter_rows())
-    counts.pop(0, None)
+    return blockers_from_counts(dict(failed_mask.value_counts().iter_rows()))
+
+
+def blockers_from_counts(counts: dict[int, int]) -> pl.DataFrame:
+    """rule_blockers from {failed_mask: suppliers} (a count for mask 0 is ignored)."""
+    counts = {m: n for m, n in counts.items() if m}
     return pl.DataFrame(
         {
             "rule": [rule.name for rule in RULES],
@@ -122,8 +124,18 @@ def top_blocker(blockers: pl.DataFrame) -> tuple[str, int] | None:
     return (best["rule"], best["only_rule_failing"]) if best["only_rule_failing"] > 0 else None
 
 
-def supplier_changes(features: pl.DataFrame, d: Diff, which: str) -> pl.DataFrame:
+def supplier_changes(features: pl.DataFrame, d: Diff | Step, which: str) -> pl.DataFrame:
     """Suppliers who gain (`which`="gained") or lose ("lost") the badge, with their amount before and after."""
+    from policy import failed_rules_text
+
+    if isinstance(d, Step) and features is d.engine.features:  # read the changed rows alone, no joins
+        changed = d.changes(which)
+        return (
+            features.select("supplier_id", "name", "country_code", "category")[d.rows(which)]
+            .hstack(changed.select("amount_before_usd", "badge_after", "amount_after_usd"))
+            .with_columns(failed_rules_text(changed["failed_mask"]).alias("failed_rules_after"))
+            .sort("supplier_id")
+        )
     ids = getattr(d, which)
     before = d.before.select("supplier_id", pl.col("ta_amount_usd").alias("amount_before_usd"))
     after = d.after.select(
@@ -132,8 +144,6 @@ def supplier_changes(features: pl.DataFrame, d: Diff, which: str) -> pl.DataFram
         pl.col("ta_amount_usd").alias("amount_after_usd"),
         pl.col("failed_mask"),
     )
-    from policy import failed_rules_text
-
     return (
         ids.join(features.select("supplier_id", "name", "country_code", "category"), on="supplier_id", how="left")
         .join(before, on="supplier_id", how="left")

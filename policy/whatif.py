@@ -1,0 +1,387 @@
+"""The Policy lab's what-if at slider speed: one features frame, one baseline policy, many candidates.
+
+`WhatIf(features, base)` turns the frame once into numpy arrays (country and category codes, gmv in
+cents, each rule's feature as float64 with nulls already turned into a pass or a fail) and evaluates
+`base` once. `step(candidate)` combines per-rule fail bits cached by (rule, threshold), so a slider
+move redoes one comparison at most, and works out the rest from the baseline and the few suppliers
+who gain or lose the badge. Its `Step` answers like `policy.diff`, with the same numbers: the badge
+follows policy.rules' expressions exactly (reused where they can be), the Trade Assurance Amount is
+`rules.amount_expr`'s integer arithmetic, and totals are sums of whole dollars (equal to polars' float
+sums, which are exact below 2**53 USD). Full verdict frames are built only when asked for.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from policy.policy import Policy
+from policy.rules import BADGE, BADGES, RULES, _cents, _gate_expr
+
+_ALL_OPEN = Policy(open_countries=("*",))  # its gate is 2 exactly where rules._gate_expr sees an enrolled supplier
+_NOT_QUALIFIED = BADGES.index("not_qualified")
+_BADGE_BY_CODE = pl.Series("badge", BADGES, dtype=BADGE)
+_MASKS = 1 << len(RULES)
+_CACHED_OPEN = 4  # open-country sets remembered (each a few bytes per supplier)
+_INELIGIBLE = np.uint8(1 << len(RULES))  # the mask bit of a supplier not enrolled in an open country
+
+
+def _codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """(code per row, distinct values): code i is the i-th distinct value in sorted order, null last."""
+    values = column.unique().sort(nulls_last=True)
+    coded = column.to_frame("value").join(
+        values.to_frame("value").with_row_index("code"), on="value", how="left", nulls_equal=True, maintain_order="left"
+    )
+    return coded["code"].cast(pl.Int64).to_numpy(), values
+
+
+def _null_fill(rule) -> float:
+    """The value a null takes so that the plain comparison in WhatIf._bits gives the rule's verdict on a null."""
+    return float("inf") if (rule.kind == "min") == (rule.null_passes is True) else float("-inf")
+
+
+def amounts_usd(gmv_cents: np.ndarray, policy: Policy) -> np.ndarray:
+    """Trade Assurance Amount in whole USD (int64) for these gmv values in cents: rules.amount_expr in numpy."""
+    ratio = Fraction(Decimal(repr(float(policy.amount_multiplier))))
+    p, q = ratio.numerator, ratio.denominator
+    cap, floor = _cents(policy.amount_cap_usd) * q, _cents(policy.amount_floor_usd) * q
+    if p == 0:
+        product = np.zeros(len(gmv_cents), dtype=np.int64)
+    else:  # clipped as in amount_expr: exact in int64, and min(cap, ·) is unchanged
+        product = np.minimum(gmv_cents, -(-cap // p)) * p
+    return np.minimum(np.maximum(product, floor), cap) // (q * 10_000) * 100
+
+
+def _amount_terms(policy: Policy) -> tuple[float, float, float]:
+    return policy.amount_multiplier, policy.amount_floor_usd, policy.amount_cap_usd
+
+
+class _Verdict:
+    """One policy over the frame as arrays; the qualified rows and their amounts are found on first use."""
+
+    def __init__(self, engine: "WhatIf", policy: Policy, gate: np.ndarray, mask: np.ndarray):
+        self.engine, self.policy = engine, policy
+        self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules._gate_expr)
+        # uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
+        # country, else bit i set when RULES[i] fails. Qualified: 0.
+        self.mask = mask
+
+    @cached_property
+    def qualified(self) -> np.ndarray:
+        """bool per row."""
+        return np.equal(self.mask[: len(self.gate)], 0)
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Positions of the qualified rows, ascending."""
+        return np.flatnonzero(self.qualified)
+
+    @cached_property
+    def amounts(self) -> np.ndarray:
+        """Whole USD of each qualified row, aligned with `rows`."""
+        return amounts_usd(self.engine._gmv_cents[self.rows], self.policy)
+
+    def codes_at(self, rows: np.ndarray) -> np.ndarray:
+        """Badge codes (positions in BADGES) of these rows."""
+        return self.gate[rows] + self.qualified[rows].view(np.uint8)
+
+    def failed_at(self, rows: np.ndarray) -> np.ndarray:
+        """failed_mask of these rows: the mask where the badge is not_qualified, else 0."""
+        return np.where(self.codes_at(rows) == _NOT_QUALIFIED, self.mask[rows] & ~_INELIGIBLE, 0).astype(np.uint8)
+
+    def amounts_at(self, rows: np.ndarray) -> np.ndarray:
+        """ta_amount_usd of these rows (0 where not qualified), float64."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        if len(self.rows):
+            at = np.minimum(np.searchsorted(self.rows, rows), len(self.rows) - 1)
+            hit = self.rows[at] == rows
+            out[hit] = self.amounts[at[hit]]
+        return out
+
+    def frame(self) -> pl.DataFrame:
+        """verdict(features, policy): supplier_id, badge, failed_mask, ta_amount_usd."""
+        every = np.arange(len(self.gate))
+        amount = np.zeros(len(self.gate), dtype=np.float64)
+        amount[self.rows] = self.amounts
+        return pl.DataFrame(
+            {
+                "supplier_id": self.engine.features["supplier_id"],
+                "badge": _BADGE_BY_CODE.gather(self.codes_at(every)),
+                "failed_mask": pl.Series(self.failed_at(every), dtype=pl.UInt8),
+                "ta_amount_usd": amount,
+            }
+        )
+
+
+class WhatIf:
+    """The what-if of one baseline policy against any candidate, over one features frame.
+
+    `features` is queries.scorecard.fetch_features' frame (or some of its rows); it is held, not copied,
+    so a caller can recognise it by identity. Memory: about 90 bytes per supplier, plus 1 byte per
+    supplier for each cached (rule, threshold) — `cached_rules` of them.
+    """
+
+    def __init__(self, features: pl.DataFrame, base: Policy, *, cached_rules: int = 32):
+        self.features = features
+        self.base = base
+        self._lock = threading.Lock()
+        self._cached_rules = max(cached_rules, len(RULES))
+        self._rule_bits: OrderedDict[tuple[int, float], np.ndarray] = OrderedDict()
+        self._open_cache: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._amount_cache: OrderedDict[tuple[float, float, float], tuple[int, np.ndarray]] = OrderedDict()
+        n = features.height
+        self._padded = n + n % 2  # masks are counted two bytes at a time (see _failed_counts)
+        columns = features.select(
+            (_gate_expr(_ALL_OPEN) == 2).alias("enrolled"),
+            # amount_expr's own expression (so it raises where evaluate raises: a NaN or infinite gmv).
+            (pl.col("gmv_6m_usd") * 100).round().cast(pl.Int64).fill_null(0).alias("gmv_cents"),
+            *(pl.col(rule.feature).cast(pl.Float64).fill_null(_null_fill(rule)).alias(rule.name) for rule in RULES),
+        )
+        self._enrolled = columns["enrolled"].to_numpy()
+        self._gmv_cents = columns["gmv_cents"].to_numpy()
+        self._values = [np.ascontiguousarray(columns[rule.name].to_numpy()) for rule in RULES]
+        self._country, self.countries = _codes(features["country_code"])
+        category, self.categories = _codes(features["category"])
+        self._group = self._country * self.categories.len() + category
+        self._groups = self.countries.len() * self.categories.len()
+
+        before = self._verdict(base)
+        self.baseline = before
+        self._before_gmv_cents = self._gmv_cents[before.rows]
+        self._before_group = self._group[before.rows]
+        self._before_groups = np.bincount(self._before_group, minlength=self._groups)
+        self._before_failed = self._failed_counts(before)
+        self._before_amount = self._amounts_of_baseline_rows(base)
+
+    # ---- cached pieces ------------------------------------------------------------------------------
+
+    def _bits(self, i: int, threshold: float) -> np.ndarray:
+        """uint8 per row: 1 << i where RULES[i] fails at `threshold`, else 0."""
+        key = (i, float(threshold))
+        bits = self._rule_bits.get(key)
+        if bits is not None:
+            self._rule_bits.move_to_end(key)
+            return bits
+        rule, values = RULES[i], self._values[i]
+        # margin ≥ 0 in polars is value ≥ threshold (min) or value ≤ threshold (max), except that polars
+        # orders NaN above everything, so a NaN passes: fail exactly when value < (>) threshold.
+        failed = np.less(values, key[1]) if rule.kind == "min" else np.greater(values, key[1])
+        bits = failed.view(np.uint8) << np.uint8(i)
+        self._rule_bits[key] = bits
+        while len(self._rule_bits) > self._cached_rules:
+            self._rule_bits.popitem(last=False)
+        return bits
+
+    def _open(self, policy: Policy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the open countries, per row: the gate; 0x7F for an eligible supplier (enrolled in an open
+        country) else 0; _INELIGIBLE for any other else 0."""
+        key = policy.open_countries
+        found = self._open_cache.get(key)
+        if found is not None:
+            self._open_cache.move_to_end(key)
+            return found
+        # rules._gate_expr's region test on the distinct countries alone, spread to the rows by code.
+        distinct = self.countries.to_frame("country_code").with_columns(enrolled=pl.lit(True))
+        open_country = distinct.select(_gate_expr(policy) == 2).to_series().to_numpy()
+        eligible = self._enrolled & open_country[self._country]
+        gate = self._enrolled.view(np.uint8) + eligible.view(np.uint8)
+        flag = eligible.view(np.uint8)
+        found = (gate, flag * np.uint8(_INELIGIBLE - 1), (flag ^ np.uint8(1)) * _INELIGIBLE)
+        self._open_cache[key] = found
+        while len(self._open_cache) > _CACHED_OPEN:
+            self._open_cache.popitem(last=False)
+        return found
+
+    def _amounts_of_baseline_rows(self, policy: Policy) -> tuple[int, np.ndarray]:
+        """(total, per (country, category) code) of the Amount under `policy` of the baseline's qualified rows."""
+        key = _amount_terms(policy)
+        found = self._amount_cache.get(key)
+        if found is not None:
+            self._amount_cache.move_to_end(key)
+            return found
+        amounts = amounts_usd(self._before_gmv_cents, policy)
+        found = (int(amounts.sum()), np.bincount(self._before_group, weights=amounts, minlength=self._groups))
+        self._amount_cache[key] = found
+        while len(self._amount_cache) > 8:
+            self._amount_cache.popitem(last=False)
+        return found
+
+    # ---- evaluation ---------------------------------------------------------------------------------
+
+    def _verdict(self, policy: Policy) -> _Verdict:
+        with self._lock:
+            bits = [self._bits(i, getattr(policy, rule.threshold)) for i, rule in enumerate(RULES)]
+            gate, keep, ineligible = self._open(policy)
+        n = len(gate)
+        mask = np.empty(self._padded, dtype=np.uint8)
+        rules = mask[:n]
+        np.bitwise_or(bits[0], bits[1], out=rules)
+        for more in bits[2:]:
+            np.bitwise_or(rules, more, out=rules)
+        # Only eligible suppliers keep their rule bits; every other one is _INELIGIBLE alone, so the mask
+        # changes between two policies only where a verdict can change.
+        np.bitwise_and(rules, keep, out=rules)
+        np.bitwise_or(rules, ineligible, out=rules)
+        mask[n:] = _INELIGIBLE
+        return _Verdict(self, policy, gate, mask)
+
+    def _failed_counts(self, v: _Verdict) -> np.ndarray:
+        """not_qualified suppliers per failed_mask value (128 counts; index 0, the qualified, is 0)."""
+        # bincount of the masks read two at a time as uint16 (half the elements), then split into bytes.
+        pairs = np.bincount(v.mask.view(np.uint16), minlength=1 << 16).reshape(256, 256)
+        counts = (pairs.sum(axis=0) + pairs.sum(axis=1))[:_MASKS]
+        counts[0] = 0
+        return counts
+
+    def step(self, candidate: Policy) -> "Step":
+        """What changes when the baseline is replaced by `candidate`: the same numbers as policy.diff."""
+        before = self.baseline
+        if candidate == self.base:
+            return self._step(candidate, before, np.empty(0, np.int64), np.empty(0, np.int64), self._before_failed)
+        after = self._verdict(candidate)
+        # Everything follows from the suppliers whose mask changed: usually a sliver of the frame.
+        changed = np.flatnonzero(np.not_equal(after.mask, before.mask))
+        was, now = before.mask[changed], after.mask[changed]
+        failed = self._before_failed + (np.bincount(now, minlength=256) - np.bincount(was, minlength=256))[:_MASKS]
+        failed[0] = 0
+        was_qualified, now_qualified = was == 0, now == 0
+        gained = changed[now_qualified & ~was_qualified]
+        lost = changed[was_qualified & ~now_qualified]
+        return self._step(candidate, after, gained, lost, failed)
+
+    def _step(self, candidate, after, gained, lost, failed_counts) -> "Step":
+        before_total, before_amounts = self._before_amount
+        # The candidate's qualified = the baseline's - lost + gained, so its sums are worked out from the
+        # baseline's rows under the candidate's Amount terms and the few suppliers who change.
+        after_total, after_amounts = self._amounts_of_baseline_rows(candidate)
+        gained_amounts = amounts_usd(self._gmv_cents[gained], candidate)
+        lost_amounts = amounts_usd(self._gmv_cents[lost], candidate)
+        gained_group, lost_group = self._group[gained], self._group[lost]
+        size = self._groups
+        after_groups = (
+            self._before_groups + np.bincount(gained_group, minlength=size) - np.bincount(lost_group, minlength=size)
+        )
+        after_amounts = (
+            after_amounts
+            + np.bincount(gained_group, weights=gained_amounts, minlength=size)
+            - np.bincount(lost_group, weights=lost_amounts, minlength=size)
+        )
+        shape = (self.countries.len(), self.categories.len())
+        groups = (self._before_groups.reshape(shape), after_groups.reshape(shape))
+        amounts = (after_amounts - before_amounts).reshape(shape)
+        return Step(
+            engine=self,
+            candidate=candidate,
+            qualified_before=len(self.baseline.rows),
+            qualified_after=len(self.baseline.rows) + len(gained) - len(lost),
+            amount_before_usd=float(before_total),
+            amount_after_usd=float(after_total + int(gained_amounts.sum()) - int(lost_amounts.sum())),
+            gained_rows=gained,
+            lost_rows=lost,
+            by_country=_change_by(
+                "country_code", self.countries, groups[0].sum(axis=1), groups[1].sum(axis=1), amounts.sum(axis=1)
+            ),
+            by_category=_change_by(
+                "category", self.categories, groups[0].sum(axis=0), groups[1].sum(axis=0), amounts.sum(axis=0)
+            ),
+            failed_counts=failed_counts,
+            verdict=after,
+        )
+
+
+def _change_by(by: str, values: pl.Series, before: np.ndarray, after: np.ndarray, amount: np.ndarray) -> pl.DataFrame:
+    """ui.lab.change_by's frame from per-value sums: values with a supplier qualified under either policy,
+    largest change first, then by value (null first, as polars sorts)."""
+    keep = np.flatnonzero((before > 0) | (after > 0))
+    change = after[keep] - before[keep]
+    rank = np.where(keep == values.len() - 1, -1, keep) if values.null_count() else keep  # null is the last code
+    order = keep[np.lexsort((rank, -np.abs(change)))]
+    return pl.DataFrame(
+        {
+            by: values.gather(order),
+            "qualified_before": before[order].astype(np.int64),
+            "qualified_after": after[order].astype(np.int64),
+            "change": (after[order] - before[order]).astype(np.int64),
+            "amount_change_usd": amount[order].astype(np.float64),
+        }
+    )
+
+
+@dataclass(eq=False)
+class Step:
+    """One what-if: the numbers of policy.Diff, the change by country and by category, the failed masks.
+
+    `gained`, `lost`, `before` and `after` are frames like Diff's, built on first use; `gained_rows` and
+    `lost_rows` are the same suppliers as ascending row positions in the features frame. `by_country` and
+    `by_category` are ui.lab.change_by's frames. `failed_counts[m]` is the number of not_qualified
+    suppliers under the candidate whose failed_mask is m.
+    """
+
+    engine: WhatIf
+    candidate: Policy
+    qualified_before: int
+    qualified_after: int
+    amount_before_usd: float
+    amount_after_usd: float
+    gained_rows: np.ndarray
+    lost_rows: np.ndarray
+    by_country: pl.DataFrame
+    by_category: pl.DataFrame
+    failed_counts: np.ndarray
+    verdict: _Verdict = field(repr=False)
+
+    @property
+    def qualified_change(self) -> int:
+        return self.qualified_after - self.qualified_before
+
+    @property
+    def amount_change_usd(self) -> float:
+        return self.amount_after_usd - self.amount_before_usd
+
+    @property
+    def not_qualified(self) -> int:
+        """Suppliers whose badge is not_qualified under the candidate."""
+        return int(self.failed_counts.sum())
+
+    @cached_property
+    def gained(self) -> pl.DataFrame:
+        """supplier_id of the suppliers qualified under the candidate and not under the baseline."""
+        return pl.DataFrame({"supplier_id": self.engine.features["supplier_id"].gather(self.gained_rows)})
+
+    @cached_property
+    def lost(self) -> pl.DataFrame:
+        """supplier_id of the suppliers qualified under the baseline and not under the candidate."""
+        return pl.DataFrame({"supplier_id": self.engine.features["supplier_id"].gather(self.lost_rows)})
+
+    @cached_property
+    def before(self) -> pl.DataFrame:
+        """verdict(features, baseline): supplier_id, badge, failed_mask, ta_amount_usd."""
+        return self.engine.baseline.frame()
+
+    @cached_property
+    def after(self) -> pl.DataFrame:
+        """verdict(features, candidate)."""
+        return self.verdict.frame()
+
+    def rows(self, which: str) -> np.ndarray:
+        """gained_rows (`which`="gained") or lost_rows ("lost")."""
+        return {"gained": self.gained_rows, "lost": self.lost_rows}[which]
+
+    def changes(self, which: str) -> pl.DataFrame:
+        """Those who gain (`which`="gained") or lose ("lost") the badge, in features order: supplier_id,
+        amount_before_usd, badge_after (text), amount_after_usd, failed_mask (under the candidate)."""
+        rows, after = self.rows(which), self.verdict
+        return pl.DataFrame(
+            {
+                "supplier_id": self.engine.features["supplier_id"].gather(rows),
+                "amount_before_usd": self.engine.baseline.amounts_at(rows),
+                "badge_after": _BADGE_BY_CODE.gather(after.codes_at(rows)).cast(pl.String),
+                "amount_after_usd": after.amounts_at(rows),
+                "failed_mask": pl.Series(after.failed_at(rows), dtype=pl.UInt8),
+            }
+        )
