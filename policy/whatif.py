@@ -37,7 +37,7 @@ def _codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
     coded = column.to_frame("value").join(
         values.to_frame("value").with_row_index("code"), on="value", how="left", nulls_equal=True, maintain_order="left"
     )
-    return coded["code"].cast(pl.Int64).to_numpy(), values
+    return coded["code"].cast(pl.Int32).to_numpy(), values
 
 
 def _null_fill(rule) -> float:
@@ -92,7 +92,7 @@ class _Verdict:
 
     def failed_at(self, rows: np.ndarray) -> np.ndarray:
         """failed_mask of these rows: the mask where the badge is not_qualified, else 0."""
-        return np.where(self.codes_at(rows) == _NOT_QUALIFIED, self.mask[rows] & ~_INELIGIBLE, 0).astype(np.uint8)
+        return np.where(self.codes_at(rows) == _NOT_QUALIFIED, self.mask[rows], 0).astype(np.uint8)
 
     def amounts_at(self, rows: np.ndarray) -> np.ndarray:
         """ta_amount_usd of these rows (0 where not qualified), float64."""
@@ -122,8 +122,8 @@ class WhatIf:
     """The what-if of one baseline policy against any candidate, over one features frame.
 
     `features` is queries.scorecard.fetch_features' frame (or some of its rows); it is held, not copied,
-    so a caller can recognise it by identity. Memory: about 90 bytes per supplier, plus 1 byte per
-    supplier for each cached (rule, threshold) — `cached_rules` of them.
+    so a caller can recognise it by identity. Memory: about 80 bytes per supplier (mostly the seven rule
+    features as float64), plus 1 byte per supplier for each cached (rule, threshold), `cached_rules` at most.
     """
 
     def __init__(self, features: pl.DataFrame, base: Policy, *, cached_rules: int = 32):
@@ -147,7 +147,7 @@ class WhatIf:
         self._values = [np.ascontiguousarray(columns[rule.name].to_numpy()) for rule in RULES]
         self._country, self.countries = _codes(features["country_code"])
         category, self.categories = _codes(features["category"])
-        self._group = self._country * self.categories.len() + category
+        self._group = self._country * np.int32(self.categories.len()) + category
         self._groups = self.countries.len() * self.categories.len()
 
         before = self._verdict(base)
