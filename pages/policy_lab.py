@@ -17,6 +17,7 @@ from queries import cached
 from store import policies as store
 from ui import format as fmt
 from ui import lab
+from ui.backtest_panel import policy_or_none, render_backtest
 from ui.charts import CONFIG
 from ui.context import current_view
 
@@ -37,6 +38,7 @@ CONTROLS = (
     ("amount_multiplier", "Amount: multiplier × 6-month GMV", "number", 0.0, 100.0, 0.05, "%.4f"),
     ("amount_floor_usd", "Amount: floor (USD)", "number", 0.0, 1e12, 500.0, "%.2f"),
     ("amount_cap_usd", "Amount: cap (USD)", "number", 0.0, 1e12, 10_000.0, "%.2f"),
+    ("grace_assessments", "Grace period (monthly assessments)", "slider", 0, 12, 1, None),
 )
 FIELDS = tuple(c[0] for c in CONTROLS)
 ROUNDING = {"min_gmv_6m_usd": 2, "amount_floor_usd": 2, "amount_cap_usd": 2, "amount_multiplier": 4}
@@ -241,6 +243,9 @@ if "lab_min_orders_6m" not in st.session_state:  # first visit, or back from ano
     st.session_state.setdefault(LOADED, None)
 options = sorted({ALL, *features["country_code"].unique().to_list(), *st.session_state["lab_open_countries"]})
 whatif_panel(features, view.policy, view.policy_name, options)
+
+st.divider()
+render_backtest(view, view.policy, policy_or_none(lambda: policy_from_sliders(view.policy)))
 
 st.divider()
 st.subheader("Save this what-if")

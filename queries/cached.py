@@ -74,3 +74,12 @@ def program_monthly(url: str, first_month: date, as_of: date) -> pl.DataFrame:
 
     with guard.connection(engine_for(url), url) as conn:
         return fetch_program_monthly(conn, first_month, as_of)
+
+
+@st.cache_resource(ttl=TTL, max_entries=48, show_spinner=False)
+def outcomes(url: str, a0: date) -> pl.DataFrame:
+    """Every supplier's covered deals, upheld claims and refunds in [a0, a0 + 182 days) (queries.backtest)."""
+    from queries.backtest import fetch_outcomes
+
+    with guard.connection(engine_for(url), url) as conn:
+        return fetch_outcomes(conn, a0)
