@@ -13,6 +13,7 @@ from policy.flip import explain as flip_explain
 from policy.flip import next_assessment, project
 from queries import cached
 from ui import format as fmt
+from ui.at_risk_panel import render_at_risk
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
 from ui.context import current_view
 from ui.explain import (
@@ -177,6 +178,8 @@ else:
         key="download_suppliers",
         on_click="ignore",
     )
+
+render_at_risk(view)  # badge holders one event from losing it, for category managers
 
 # --- The profile -----------------------------------------------------------------------------------------
 st.subheader("Supplier profile")

@@ -1,0 +1,154 @@
+"""Supplier vetting's "At risk" list: badge holders one event from losing the badge, for category managers.
+
+`at_risk_lists` is pure (features at the as-of date and at the next monthly assessment → the lists);
+`render_at_risk(view)` draws them with CSV exports. A holder with no inquiries in the last 30 days is one
+unanswered inquiry from losing the badge (its response rate would be 0 %); when that is its only risk it
+goes in a separate, collapsed group so the main list stays about real near-misses. Names, categories and
+countries come from the warehouse: they are shown only in tables, never as Markdown.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from policy import Policy
+from policy.flip import at_risk, next_assessment
+from policy.rules import verdict
+from queries import cached
+from ui import format as fmt
+from ui.explain import BADGE_LABELS
+
+COLUMNS = (
+    "supplier_id",
+    "name",
+    "country_code",
+    "category",
+    "ta_amount_usd",
+    "would_lose_badge_with",
+    "projected_badge",
+)
+COLUMN_CONFIG = {
+    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
+    "name": st.column_config.TextColumn("Supplier"),
+    "country_code": st.column_config.TextColumn("Country"),
+    "category": st.column_config.TextColumn("Category"),
+    "ta_amount_usd": st.column_config.NumberColumn("TA Amount", format="dollar", help="Trade Assurance Amount"),
+    "would_lose_badge_with": st.column_config.TextColumn("Would lose the badge with", width="large"),
+    "projected_badge": st.column_config.TextColumn("Projected badge", help="At the next monthly assessment"),
+}
+
+
+@dataclass(frozen=True)
+class AtRiskLists:
+    """The at-risk holders (COLUMNS), the quiet ones apart, and projected gains and losses of the badge."""
+
+    listed: pl.DataFrame  # one event from losing it, other than a first unanswered inquiry
+    quiet: pl.DataFrame  # no inquiries in 30 days, and a first unanswered one is the only single-event risk
+    holders: int
+    projected_gains: int | None  # None without features at the next assessment
+    projected_losses: int | None
+
+
+def at_risk_lists(features: pl.DataFrame, features_next: pl.DataFrame | None, policy: Policy) -> AtRiskLists:
+    """At-risk badge holders among `features` (fetch_features at the as-of date) under `policy`.
+
+    features_next: features at the next monthly assessment assuming no new activity (or None); gives
+    projected_badge (as words) and the counts of suppliers projected to gain or lose the badge.
+    Both lists are ordered by supplier_id; would_lose_badge_with is policy.flip's change in plain words.
+    """
+    now = verdict(features, policy).select("supplier_id", pl.col("badge").cast(pl.String), "ta_amount_usd")
+    holders = now.filter(pl.col("badge") == "qualified")
+    # at_risk looks only at holders; evaluating just them gives the same badges for far less work.
+    risky = at_risk(features.join(holders.select("supplier_id"), on="supplier_id", how="semi"), policy)
+    gains = losses = None
+    if features_next is not None and not features_next.is_empty():
+        after = verdict(features_next, policy).select("supplier_id", pl.col("badge").cast(pl.String).alias("next"))
+        both = now.join(after, on="supplier_id", how="inner")
+        held, holds = pl.col("badge") == "qualified", pl.col("next") == "qualified"
+        gains, losses = both.select((~held & holds).sum().alias("gains"), (held & ~holds).sum().alias("losses")).row(0)
+        projected = after.select("supplier_id", pl.col("next").replace_strict(BADGE_LABELS).alias("projected_badge"))
+    else:
+        projected = now.select("supplier_id", pl.lit(None, pl.String).alias("projected_badge"))
+    rows = (
+        risky.join(features.select("supplier_id", "inquiries_30d"), on="supplier_id", how="left")
+        .join(now.select("supplier_id", "ta_amount_usd"), on="supplier_id", how="left")
+        .join(projected, on="supplier_id", how="left")
+        .with_columns(pl.col("change").alias("would_lose_badge_with"))
+        .sort("supplier_id")
+    )
+    quiet = (
+        (pl.col("inquiries_30d") == 0)
+        & (pl.col("lose_response_rate") == 1)
+        & (pl.col("lose_claims") != 1).fill_null(True)
+        & (pl.col("lose_on_time") != 1).fill_null(True)
+    )
+    return AtRiskLists(
+        listed=rows.filter(~quiet).select(COLUMNS),
+        quiet=rows.filter(quiet).select(COLUMNS),
+        holders=holders.height,
+        projected_gains=gains,
+        projected_losses=losses,
+    )
+
+
+@st.cache_resource(ttl="10m", max_entries=16, show_spinner=False)
+def _lists(url: str, as_of: date, countries: tuple, categories: tuple, policy: Policy, _view) -> AtRiskLists:
+    # Keyed by the view's parts; _view (not hashed) only applies the same filters.
+    features = _view.filter(cached.features(url, as_of))
+    upcoming = _view.filter(cached.features(url, next_assessment(as_of)))
+    return at_risk_lists(features, upcoming, policy)
+
+
+def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
+    st.dataframe(frame, hide_index=True, column_config=COLUMN_CONFIG, key=f"{key}_table")
+    st.download_button(
+        f"Download {what} (CSV)",
+        frame.write_csv().encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+
+
+def render_at_risk(view) -> None:
+    """The "At risk" section for the view (ui.context.View: warehouse, as-of date, filters, policy)."""
+    upcoming = next_assessment(view.as_of)
+    st.subheader("At risk of losing the badge")
+    st.caption(
+        f"Badge holders in this view one event from losing the badge under the current policy, as of "
+        f"{view.as_of:%Y-%m-%d}. The projected badge is for the {upcoming:%Y-%m-%d} assessment, assuming no "
+        "new activity after the data in the warehouse now."
+    )
+    with st.spinner("Finding badge holders at risk…"):
+        lists = _lists(view.url, view.as_of, view.countries, view.categories, view.policy, view)
+    tiles = st.columns(4)
+    tiles[0].metric("Badge holders", fmt.count(lists.holders))
+    tiles[1].metric("One event from losing it", fmt.count(lists.listed.height + lists.quiet.height))
+    tiles[2].metric(f"Projected to gain it by {upcoming:%Y-%m-%d}", fmt.count(lists.projected_gains))
+    tiles[3].metric(f"Projected to lose it by {upcoming:%Y-%m-%d}", fmt.count(lists.projected_losses))
+    if not lists.holders:
+        st.info(
+            "No supplier in this view holds the badge, so none is at risk — widen the sidebar filters or "
+            "review the policy in the Policy lab."
+        )
+        return
+    if lists.listed.is_empty():
+        st.info(
+            "No badge holder in this view is one claim, late shipment or unanswered inquiry from losing it"
+            + (" (apart from the quiet ones below)" if lists.quiet.height else "")
+            + " — widen the sidebar filters to check more suppliers."
+        )
+    else:
+        _table(lists.listed, "at_risk", f"at_risk_{view.as_of:%Y-%m-%d}.csv", "the at-risk list")
+    if lists.quiet.height:
+        with st.expander(
+            f"{fmt.count(lists.quiet.height)} holders with no inquiries in the last 30 days", expanded=False
+        ):
+            st.caption(
+                "Their response rate has no inquiries to count, so a first inquiry left unanswered for 24 h "
+                "would drop it to 0 % and lose the badge. Nothing else puts them at risk."
+            )
+            _table(lists.quiet, "at_risk_quiet", f"at_risk_quiet_{view.as_of:%Y-%m-%d}.csv", "this group")
