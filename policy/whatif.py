@@ -258,7 +258,8 @@ class WhatIf:
         before_total, before_amounts = self._before_amount
         # The candidate's qualified = the baseline's - lost + gained, so its sums are worked out from the
         # baseline's rows under the candidate's Amount terms and the few suppliers who change.
-        after_total, after_amounts = self._amounts_of_baseline_rows(candidate)
+        with self._lock:  # the caches are shared by every session of the server
+            after_total, after_amounts = self._amounts_of_baseline_rows(candidate)
         gained_amounts = amounts_usd(self._gmv_cents[gained], candidate)
         lost_amounts = amounts_usd(self._gmv_cents[lost], candidate)
         gained_group, lost_group = self._group[gained], self._group[lost]
