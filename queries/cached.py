@@ -58,7 +58,8 @@ def claim_history(url: str, supplier_id: int, as_of: date) -> pl.DataFrame:
         return fetch_claim_history(conn, supplier_id, as_of)
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+# About 1 GB per entry at 200,000 suppliers × 24 points: keep few.
+@st.cache_resource(ttl=TTL, max_entries=2, show_spinner=False)
 def history_features(url: str, as_ofs: tuple[date, ...]) -> pl.DataFrame:
     """Every supplier's features at each of `as_ofs`, one statement (see queries.uptake.fetch_history_features)."""
     from queries.uptake import fetch_history_features
