@@ -46,7 +46,9 @@ def suppliers_page(at):
 
 
 def supplier_names(at) -> list[str]:
-    return at.dataframe[0].value["name"].to_list() if at.dataframe else []
+    """Names in the search results table (the one with amount_left_usd), [] when it is not shown."""
+    tables = [df.value for df in at.dataframe if "amount_left_usd" in df.value.columns]
+    return tables[0]["name"].to_list() if tables else []
 
 
 def suppliers_in_warehouse(url: str) -> int:
