@@ -114,7 +114,7 @@ def table_with_csv(frame: pl.DataFrame, what: str, key: str, empty: str) -> None
     more = f" (first {TOP_ROWS} of {fmt.count(frame.height)})" if frame.height > TOP_ROWS else ""
     st.download_button(
         f"Download all {fmt.count(frame.height)} {what} (CSV){more}",
-        frame.write_csv(),
+        frame.write_csv,  # written only when clicked: a slider move must not serialise every change
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"{key}_csv",
