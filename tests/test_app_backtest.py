@@ -36,19 +36,13 @@ assessment (2024-08-01) both still qualify and nobody else does: 0 projected gai
 
 import json
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import create_engine
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from data.bulk import bulk_insert
-from data.schema import create_schema
-from tests.warehouse import rows_to_frames
+from tests.apptest import app_test, build_warehouse
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 D = datetime
 
 
@@ -117,34 +111,11 @@ def backtest_tables() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("backtest") / "warehouse.duckdb"
-    engine = create_engine(f"duckdb:///{path}")
-    create_schema(engine)
-    with engine.begin() as conn:
-        for name, frame in rows_to_frames(backtest_tables()).items():
-            bulk_insert(conn, name, frame)
-    engine.dispose()  # the app opens the file read-only: no writer may stay open
-    return f"duckdb:///{path}"
-
-
-def navigation_only(monkeypatch):
-    """Run app.py on every AppTest run (see tests/test_app_policy_lab.py: the pages/ folder workaround)."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    return build_warehouse(tmp_path_factory.mktemp("backtest") / "warehouse.duckdb", backtest_tables())
 
 
 def open_page(warehouse, tmp_path, monkeypatch, page: str) -> AppTest:
-    navigation_only(monkeypatch)
-    monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
-    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test(warehouse, tmp_path, monkeypatch, timeout=60)
     at.run()
     at.switch_page(page).run()
     assert not at.exception, at.exception

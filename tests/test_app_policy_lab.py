@@ -23,22 +23,15 @@ Total Trade Assurance Amount at default: 6 × 10,000 + 7,500 + 5,000 = 72,500.
 """
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import duckdb  # noqa: F401  (the driver must be importable for the file warehouse)
 import pytest
 import streamlit as st
-from sqlalchemy import create_engine
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
 
-from data.bulk import bulk_insert
-from data.schema import create_schema
 from policy import Policy
 from store import policies as store
-from tests.warehouse import rows_to_frames
+from tests.apptest import app_test, build_warehouse
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 A = datetime(2024, 7, 1)
 FEB = datetime(2024, 2, 1)
 
@@ -124,46 +117,15 @@ def lab_tables() -> dict[str, list[dict]]:
     return {"suppliers": suppliers, "orders": orders, "inquiries": inquiries, "claims": claims}
 
 
-def build_warehouse(path, tables) -> str:
-    url = f"duckdb:///{path}"
-    engine = create_engine(url)
-    create_schema(engine)
-    with engine.begin() as conn:
-        for name, frame in rows_to_frames(tables).items():
-            bulk_insert(conn, name, frame)
-    engine.dispose()
-    return url
-
-
 @pytest.fixture(scope="module")
 def lab_warehouse(tmp_path_factory):
     return build_warehouse(tmp_path_factory.mktemp("lab") / "warehouse.duckdb", lab_tables())
 
 
-def navigation_only(monkeypatch):
-    """Run app.py (router and sidebar) on every AppTest run, as the server does.
-
-    AppTest resets PagesManager.uses_pages_directory before each run and the pages/ folder turns it on,
-    so from the second run on it would run the page file alone, without app.py's sidebar.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture
 def lab(lab_warehouse, tmp_path, monkeypatch):
     """The Policy lab at as-of 2024-07-01 on the tiny warehouse, with an empty app database."""
-    navigation_only(monkeypatch)
-    monkeypatch.setenv("TRUST_WAREHOUSE_URL", lab_warehouse)
-    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = app_test(lab_warehouse, tmp_path, monkeypatch)
     at.query_params["as_of"] = "2024-07-01"
     at.run()
     at.switch_page("pages/policy_lab.py").run()

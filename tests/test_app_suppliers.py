@@ -20,19 +20,13 @@ Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6.0K", open exp
 
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import create_engine
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from data.bulk import bulk_insert
-from data.schema import create_schema
-from tests.warehouse import rows_to_frames
+from tests.apptest import app_test, build_warehouse
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 BETA = "Beta <script>alert(1)</script> [link](http://evil.example)"
 D = datetime
 
@@ -109,40 +103,12 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("warehouse") / "tiny.duckdb"
-    engine = create_engine(f"duckdb:///{path}")
-    create_schema(engine)
-    with engine.begin() as conn:
-        for name, frame in rows_to_frames(ROWS).items():
-            bulk_insert(conn, name, frame)
-    engine.dispose()  # the app opens the file read-only: no writer may stay open
-    return f"duckdb:///{path}"
-
-
-def _navigation_only(monkeypatch):
-    """Run app.py's st.navigation on every AppTest run, as the real server does.
-
-    AppTest resets PagesManager.uses_pages_directory before each run, and a `pages/` folder next to app.py
-    turns it on, so from the second run on AppTest would run the page file alone (the legacy multipage
-    mode) without app.py and its sidebar. The server sets it off for good once app.py calls st.navigation.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    return build_warehouse(tmp_path_factory.mktemp("warehouse") / "tiny.duckdb", ROWS)
 
 
 @pytest.fixture
 def app(warehouse, tmp_path, monkeypatch):
-    _navigation_only(monkeypatch)
-    monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
-    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield AppTest.from_file(APP, default_timeout=30)
+    yield app_test(warehouse, tmp_path, monkeypatch)
     st.cache_resource.clear()
     st.cache_data.clear()
 

@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from policy import Policy
 from store import policies as store
-from tests.test_app_policy_lab import APP, build_warehouse, navigation_only
+from tests.apptest import app_test, build_warehouse
 
 
 def _deals(supplier_id: int, count: int, amount: float, start: datetime, covered: bool = True) -> list[dict]:
@@ -88,12 +88,7 @@ def uptake_warehouse(tmp_path_factory):
 
 @pytest.fixture
 def app(uptake_warehouse, tmp_path, monkeypatch):
-    navigation_only(monkeypatch)
-    monkeypatch.setenv("TRUST_WAREHOUSE_URL", uptake_warehouse)
-    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield AppTest.from_file(APP, default_timeout=30)
+    yield app_test(uptake_warehouse, tmp_path, monkeypatch)
     st.cache_resource.clear()
     st.cache_data.clear()
 

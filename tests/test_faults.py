@@ -16,8 +16,9 @@ from data.bulk import bulk_insert
 from data.schema import create_schema
 from queries import cached, guard
 from queries.engine import WarehouseError
+from tests.apptest import APP, build_warehouse, navigation_only
 from tests.pgserver import PG_BIN, PgServer
-from tests.test_app_policy_lab import APP, build_warehouse, lab_tables, navigation_only
+from tests.test_app_policy_lab import lab_tables
 from tests.warehouse import rows_to_frames
 
 LEAKS = ("SELECT", "select ", "Traceback", "postgresql", "psycopg", "127.0.0.1", 'File "')

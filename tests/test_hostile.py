@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
 from policy import Policy, PolicyError
-from tests.test_app_policy_lab import APP, build_warehouse, lab_tables, navigation_only
+from tests.apptest import APP, build_warehouse, navigation_only
+from tests.test_app_policy_lab import lab_tables
 
 SCRIPT_NAME = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1"> [click](http://evil.example)'
 SQL_NAME = "Robert'); DROP TABLE suppliers; --"

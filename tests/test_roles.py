@@ -24,7 +24,8 @@ from auth.roles import (
 )
 from policy import Policy
 from store import policies as store
-from tests.test_app_policy_lab import APP, build_warehouse, lab_tables, navigation_only
+from tests.apptest import APP, build_warehouse, navigation_only
+from tests.test_app_policy_lab import lab_tables
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret-for-tests"}
