@@ -241,8 +241,15 @@ else:
         st.text(f"{lead}: {change}.")
 
     upcoming = next_assessment(view.as_of)
-    with st.spinner("Projecting the next monthly assessment…"):
-        future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
+    if view.projects:
+        with st.spinner("Projecting the next monthly assessment…"):
+            future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
+    else:  # activity after the as-of date would leak into the next assessment's windows
+        future = features.clear()
+        st.caption(
+            f"The badge at the next assessment is projected at the latest as-of date ({view.data_end:%Y-%m-%d}) "
+            "only: at an earlier date, activity after it would leak into the projection."
+        )
     if not future.is_empty():
         projection = project(now, future, view.policy).row(0, named=True)
         st.metric(

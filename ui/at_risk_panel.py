@@ -97,7 +97,8 @@ def at_risk_lists(features: pl.DataFrame, features_next: pl.DataFrame | None, po
 def _lists(url: str, as_of: date, countries: tuple, categories: tuple, policy: Policy, _view) -> AtRiskLists:
     # Keyed by the view's parts; _view (not hashed) only applies the same filters.
     features = _view.filter(cached.features(url, as_of))
-    upcoming = _view.filter(cached.features(url, next_assessment(as_of)))
+    # Before the data's end, the next assessment's windows would take in activity after the as-of date.
+    upcoming = _view.filter(cached.features(url, next_assessment(as_of))) if _view.projects else None
     return at_risk_lists(features, upcoming, policy)
 
 

@@ -35,6 +35,12 @@ class View:
     categories: tuple[str, ...]  # empty = all
     policy: Policy
     policy_name: str
+    data_end: date  # the day after the warehouse's latest activity: the default as-of date
+
+    @property
+    def projects(self) -> bool:
+        """Whether next-assessment projections are honest here: no data after the as-of date exists."""
+        return self.as_of >= self.data_end
 
     def filter(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Rows of a per-supplier frame in the selected countries and categories."""
@@ -150,6 +156,7 @@ def sidebar() -> View:
         categories=tuple(chosen_categories),
         policy=policy,
         policy_name=policy_name,
+        data_end=default_as_of,
     )
     st.session_state[VIEW_KEY] = view
     return view
