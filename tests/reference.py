@@ -173,3 +173,202 @@ def scorecard(tables: dict[str, list[dict]], as_of: date, policy) -> list[dict]:
         badge, failed, amount = verdict(supplier, m, as_of, policy)
         rows.append({**m, "badge": badge, "ta_amount_usd": amount, "failed_rules": failed})
     return [{name: row[name] for name in COLUMNS} for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The other warehouse queries: backtest outcomes, program facts per month, one supplier's trends and claim
+# history, data freshness. The same plain rows, Decimal money, Fraction hours and datetime windows.
+
+CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
+ZERO = Decimal("0.00")
+
+
+def month_of(ts: datetime) -> date:
+    """The 1st of the calendar month holding ts."""
+    return date(ts.year, ts.month, 1)
+
+
+def month_before(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+def orders_by_id(tables: dict[str, list[dict]]) -> dict[int, dict]:
+    return {o["order_id"]: o for o in tables.get("orders", [])}
+
+
+def outcomes(tables: dict[str, list[dict]], a0: date) -> list[dict]:
+    """Per supplier (every one, by supplier_id), what happened in [A0, A0 + 182 days): covered deals
+    completed (count, value), claims filed with status refunded or partially_refunded, refunds of every
+    claim filed."""
+    window = (datetime.combine(a0, time()), datetime.combine(a0, time()) + timedelta(days=182))
+    order_of = orders_by_id(tables)
+    rows = []
+    for supplier in sorted(tables["suppliers"], key=lambda s: s["supplier_id"]):
+        sid = supplier["supplier_id"]
+        deals = [
+            o
+            for o in tables.get("orders", [])
+            if o["supplier_id"] == sid and o["ta_covered"] and o["status"] == "completed"
+            if within(o["completed_at"], window)
+        ]
+        filed = [
+            c
+            for c in tables.get("claims", [])
+            if order_of[c["order_id"]]["supplier_id"] == sid and within(c["filed_at"], window)
+        ]
+        rows.append(
+            {
+                "supplier_id": sid,
+                "deals_next_6m": len(deals),
+                "value_next_6m_usd": sum((Decimal(o["amount_usd"]) for o in deals), ZERO),
+                "upheld_claims_next_6m": len([c for c in filed if c["status"] in UPHELD]),
+                "refunds_next_6m_usd": sum((Decimal(c["refund_usd"]) for c in filed), ZERO),
+            }
+        )
+    return rows
+
+
+def program_monthly(tables: dict[str, list[dict]], first_month: date, as_of: date) -> list[dict]:
+    """Per (calendar month, country_code, category) with a completed order or a claim in
+    [first_month, as_of): covered deals and their GMV, GMV of every completed order, claims filed (in
+    total and per reason) and their refunds; ordered by month, country_code, category."""
+    window = (datetime.combine(first_month, time()), datetime.combine(as_of, time()))
+    supplier_of = {s["supplier_id"]: s for s in tables["suppliers"]}
+    order_of = orders_by_id(tables)
+    groups: dict[tuple, dict] = {}
+
+    def group(ts: datetime, supplier_id: int) -> dict:
+        supplier = supplier_of[supplier_id]
+        key = (month_of(ts), supplier["country_code"], supplier["category"])
+        if key not in groups:
+            groups[key] = {
+                "month": key[0],
+                "country_code": key[1],
+                "category": key[2],
+                "covered_deals": 0,
+                "covered_gmv_usd": ZERO,
+                "gmv_usd": ZERO,
+                "claims": 0,
+                **{f"claims_{reason}": 0 for reason in CLAIM_REASONS},
+                "refunds_usd": ZERO,
+            }
+        return groups[key]
+
+    for o in tables.get("orders", []):
+        if o["status"] == "completed" and within(o["completed_at"], window):
+            g = group(o["completed_at"], o["supplier_id"])
+            g["gmv_usd"] += Decimal(o["amount_usd"])
+            if o["ta_covered"]:
+                g["covered_deals"] += 1
+                g["covered_gmv_usd"] += Decimal(o["amount_usd"])
+    for c in tables.get("claims", []):
+        if within(c["filed_at"], window):
+            g = group(c["filed_at"], order_of[c["order_id"]]["supplier_id"])
+            g["claims"] += 1
+            g[f"claims_{c['reason']}"] += 1
+            g["refunds_usd"] += Decimal(c["refund_usd"])
+    return [groups[key] for key in sorted(groups)]
+
+
+def supplier_trends(tables: dict[str, list[dict]], supplier_id: int, as_of: date, months: int) -> list[dict]:
+    """One row per calendar month, oldest first, the last holding the day before as_of, `months` of them:
+    covered deals completed (deals, value_usd), covered not-cancelled orders with ship_by in the month
+    (shipments, on_time_shipments with shipped_at ≤ ship_by, on_time_rate or None), inquiries received
+    and the median wait in hours of those answered before as_of (None when none). Only times before
+    as_of and from the first month's 1st count."""
+    a = datetime.combine(as_of, time())
+    month_list = [month_of(a - timedelta(days=1))]
+    while len(month_list) < months:
+        month_list.insert(0, month_before(month_list[0]))
+    start = datetime.combine(month_list[0], time())
+    orders = [o for o in tables.get("orders", []) if o["supplier_id"] == supplier_id and o["ta_covered"]]
+    asked = [i for i in tables.get("inquiries", []) if i["supplier_id"] == supplier_id]
+    rows = []
+    for month in month_list:
+
+        def in_month(ts, month=month):
+            return within(ts, (start, a)) and month_of(ts) == month
+
+        deals = [o for o in orders if o["status"] == "completed" and in_month(o["completed_at"])]
+        due = [o for o in orders if o["status"] != "cancelled" and in_month(o["ship_by"])]
+        on_time = [o for o in due if o["shipped_at"] is not None and o["shipped_at"] <= o["ship_by"]]
+        received = [i for i in asked if in_month(i["received_at"])]
+        waits = [
+            Fraction((i["first_response_at"] - i["received_at"]) // MICROSECOND)
+            for i in received
+            if i["first_response_at"] is not None and i["first_response_at"] < a
+        ]
+        median_micros = median(waits)
+        rows.append(
+            {
+                "month": month,
+                "deals": len(deals),
+                "value_usd": sum((Decimal(o["amount_usd"]) for o in deals), ZERO),
+                "shipments": len(due),
+                "on_time_shipments": len(on_time),
+                "on_time_rate": ratio(len(on_time), len(due)),
+                "inquiries": len(received),
+                "median_response_hours": None if median_micros is None else median_micros / MICROS_PER_HOUR,
+            }
+        )
+    return rows
+
+
+def claim_history(tables: dict[str, list[dict]], supplier_id: int, as_of: date) -> list[dict]:
+    """The claims on the supplier's orders filed before as_of, newest first (ties: higher claim_id first),
+    with the order's amount."""
+    a = datetime.combine(as_of, time())
+    order_of = orders_by_id(tables)
+    mine = [
+        c
+        for c in tables.get("claims", [])
+        if order_of[c["order_id"]]["supplier_id"] == supplier_id and c["filed_at"] < a
+    ]
+    mine.sort(key=lambda c: (c["filed_at"], c["claim_id"]), reverse=True)
+    return [
+        {
+            "claim_id": c["claim_id"],
+            "filed_at": c["filed_at"],
+            "order_id": c["order_id"],
+            "reason": c["reason"],
+            "status": c["status"],
+            "resolved_at": c["resolved_at"],
+            "refund_usd": Decimal(c["refund_usd"]),
+            "order_amount_usd": Decimal(order_of[c["order_id"]]["amount_usd"]),
+        }
+        for c in mine
+    ]
+
+
+FRESHNESS_COLUMNS = {
+    "orders": ("placed_at", "shipped_at", "delivered_at", "completed_at"),
+    "inquiries": ("received_at", "first_response_at"),
+    "claims": ("filed_at", "resolved_at"),
+}
+
+
+def latest_timestamps(tables: dict[str, list[dict]]) -> dict:
+    """The latest value of every order, inquiry and claim timestamp column (None when it has none)."""
+    latest = {}
+    for table, names in FRESHNESS_COLUMNS.items():
+        for name in names:
+            values = [row[name] for row in tables.get(table, []) if row[name] is not None]
+            latest[name] = max(values) if values else None
+    return latest
+
+
+def freshness(tables: dict[str, list[dict]]) -> dict:
+    """latest_order_at: the latest placed_at; latest_activity_at: the latest of every order, inquiry and
+    claim timestamp; None when there is none."""
+    every = [
+        row[name]
+        for table, names in FRESHNESS_COLUMNS.items()
+        for row in tables.get(table, [])
+        for name in names
+        if row[name] is not None
+    ]
+    placed = [o["placed_at"] for o in tables.get("orders", [])]
+    return {
+        "latest_order_at": max(placed) if placed else None,
+        "latest_activity_at": max(every) if every else None,
+    }
