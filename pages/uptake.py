@@ -133,38 +133,34 @@ columns = {
 }
 by_country = uptake_breakdown(now, view.policy, "country_code")
 by_category = uptake_breakdown(now, view.policy, "category")
+
+
+def breakdown(frame, column: str, what: str, key: str) -> None:
+    """One breakdown: its table with rates, a CSV of it, and enrolled against qualified as bars."""
+    table = lab.with_rates(frame)
+    st.dataframe(table, hide_index=True, column_config=columns, key=f"uptake_by_{key}")
+    st.download_button(
+        f"Download by {what} (CSV)",
+        table.write_csv(),
+        file_name=f"uptake_by_{key}_{view.as_of}.csv",
+        mime="text/csv",
+        key=f"uptake_{key}_csv",
+    )
+    st.plotly_chart(
+        lab.breakdown_bar(frame, column, {"enrolled": "enrolled", "qualified": "qualified"}, f"By {what}"),
+        config=CONFIG,
+        key=f"uptake_{key}_bar",
+    )
+
+
 country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"])
 with country_tab:
     opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
     st.caption(f"The program opened in CN first; the policy opens {opened}.")
     st.dataframe(lab.with_rates(lab.rollout(by_country)), hide_index=True, column_config=columns, key="uptake_rollout")
-    st.dataframe(lab.with_rates(by_country), hide_index=True, column_config=columns, key="uptake_by_country")
-    st.download_button(
-        "Download by country (CSV)",
-        lab.with_rates(by_country).write_csv(),
-        file_name=f"uptake_by_country_{view.as_of}.csv",
-        mime="text/csv",
-        key="uptake_country_csv",
-    )
-    st.plotly_chart(
-        lab.breakdown_bar(by_country, "country_code", {"enrolled": "enrolled", "qualified": "qualified"}, "By country"),
-        config=CONFIG,
-        key="uptake_country_bar",
-    )
+    breakdown(by_country, "country_code", "country", "country")
 with category_tab:
-    st.dataframe(lab.with_rates(by_category), hide_index=True, column_config=columns, key="uptake_by_category")
-    st.download_button(
-        "Download by category (CSV)",
-        lab.with_rates(by_category).write_csv(),
-        file_name=f"uptake_by_category_{view.as_of}.csv",
-        mime="text/csv",
-        key="uptake_category_csv",
-    )
-    st.plotly_chart(
-        lab.breakdown_bar(by_category, "category", {"enrolled": "enrolled", "qualified": "qualified"}, "By category"),
-        config=CONFIG,
-        key="uptake_category_bar",
-    )
+    breakdown(by_category, "category", "category", "category")
 
 st.subheader("From all suppliers to qualified")
 stages = lab.funnel(evaluate(now, view.policy, margins=False))
