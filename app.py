@@ -7,20 +7,20 @@ import logging
 
 import streamlit as st
 
+from app_pages.sections.context import sidebar
 from auth.roles import RoleConfigError, can_see
 from auth.session import DEMO_BANNER, User, current_user
 from data.generate import ensure_demo_warehouse
-from queries.engine import DEFAULT_URL, WarehouseError, resolve_url
-from ui.context import sidebar
+from warehouse.connection import DEFAULT_URL, WarehouseError, resolve_url
 
 st.set_page_config(page_title="Trade Assurance trust", page_icon="🛡️", layout="wide")
 
 PAGES = (  # page id (auth.roles.PAGES), file, title, icon
-    ("overview", "pages/overview.py", "Overview", "🏠"),
-    ("suppliers", "pages/suppliers.py", "Supplier vetting", "🔎"),
-    ("uptake", "pages/uptake.py", "Program uptake", "📈"),
-    ("policy_lab", "pages/policy_lab.py", "Policy lab", "🧪"),
-    ("audit", "pages/audit.py", "Audit", "📜"),
+    ("overview", "app_pages/overview.py", "Overview", "🏠"),
+    ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎"),
+    ("uptake", "app_pages/uptake.py", "Program uptake", "📈"),
+    ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪"),
+    ("audit", "app_pages/audit.py", "Audit", "📜"),
 )
 UNREACHABLE = "The warehouse could not be reached or queried. Check that it is running, then reload the page."
 
@@ -91,5 +91,5 @@ except Exception:  # the driver's message may hold SQL or a connection string: n
     st.stop()
 try:
     pages.run()
-except WarehouseError as exc:  # the warehouse failed or timed out mid-page (queries.guard): a message only
+except WarehouseError as exc:  # the warehouse failed or timed out mid-page (warehouse.connection): a message only
     st.error(str(exc))

@@ -9,17 +9,18 @@ The role map is a TOML file (path in $TRUST_ROLES_FILE, else config/roles.toml) 
 An exact address wins over its domain. Everything not granted here is denied.
 """
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warehouse import settings
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROLES_FILE = REPO / "config" / "roles.toml"
 
 ROLES = ("category_manager", "executive", "policy_owner", "admin")
-# Page ids are the file names under pages/ without .py.
+# Page ids are the file names under app_pages/ without .py.
 PAGES = ("overview", "suppliers", "uptake", "policy_lab", "audit")
 PAGE_ACCESS = {
     "category_manager": frozenset({"overview", "suppliers"}),
@@ -77,7 +78,7 @@ class RoleMap:
 
 def roles_file() -> Path:
     """The role map path: $TRUST_ROLES_FILE, else config/roles.toml."""
-    return Path(os.environ.get("TRUST_ROLES_FILE") or DEFAULT_ROLES_FILE)
+    return settings.roles_file()
 
 
 def check_role(role, where: str) -> str:

@@ -5,12 +5,12 @@ Sign-in is on when .streamlit/secrets.toml has an [auth] section; the role then 
 (default admin). Every page calls require_page() and every write calls auth.require(): default deny.
 """
 
-import os
 from dataclasses import dataclass
 
 import streamlit as st
 
 from auth.roles import RoleMap, can_see, check_role, load_role_map, roles_file
+from warehouse import settings
 
 DEMO_BANNER = "Local demo mode — no sign-in configured; everyone is {role}."
 
@@ -60,7 +60,7 @@ def current_user() -> User:
     Raises RoleConfigError when TRUST_DEMO_ROLE or the role map is invalid.
     """
     if not auth_configured():
-        role = check_role(os.environ.get("TRUST_DEMO_ROLE") or "admin", "TRUST_DEMO_ROLE")
+        role = check_role(settings.demo_role(), "TRUST_DEMO_ROLE")
         return User(email=None, role=role, demo=True, signed_in=False)
     if not st.user.get("is_logged_in"):
         return User(email=None, role=None, demo=False, signed_in=False)

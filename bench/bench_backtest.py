@@ -15,8 +15,8 @@ from policy import DEFAULT_POLICY, Policy
 from policy.backtest import backtest_series, flip_counts, tradeoff_curve
 from policy.flip import explain
 from queries.backtest import OUTCOME_DAYS, fetch_outcomes
-from queries.engine import resolve_url, warehouse_engine
 from queries.scorecard import fetch_features
+from warehouse.connection import resolve_url, warehouse_engine
 
 MONTHS = 12
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
-from queries.engine import warehouse_engine
 from tests.browser.harness import launch_chromium, start_app, stop_app, wait_for_app
+from warehouse.connection import warehouse_engine
 
 PAGES = (
     ("Overview", ""),

@@ -42,8 +42,9 @@ def load_postgresql(source: str, url: str) -> None:
     import polars as pl
 
     from data.bulk import bulk_insert
-    from data.schema import TABLE_NAMES, create_schema
-    from queries.engine import warehouse_engine
+    from data.ddl import create_schema
+    from data.schema import TABLE_NAMES
+    from warehouse.connection import warehouse_engine
 
     engine = warehouse_engine(url, read_only=False)
     create_schema(engine)
@@ -77,8 +78,8 @@ def load_spark(source: str, url: str, data_dir: Path) -> None:
 
 def measure(engine_name: str, url: str, source: str, as_of: date, history: int, data_dir: str) -> dict:
     """Load (if needed) and query one engine; the figures as a dict."""
-    from queries.engine import warehouse_engine
     from queries.scorecard import fetch_features
+    from warehouse.connection import warehouse_engine
 
     figures: dict = {"engine": engine_name}
     started = time.perf_counter()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from data.generate import DEFAULT_MONTHS, DEFAULT_SEED, generate
-from queries.engine import warehouse_engine
+from warehouse.connection import warehouse_engine
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,8 @@ import time
 from datetime import date
 
 from policy import DEFAULT_POLICY, evaluate
-from queries.engine import resolve_url, warehouse_engine
 from queries.scorecard import build_scorecard, fetch_features
+from warehouse.connection import resolve_url, warehouse_engine
 
 
 def main() -> None:

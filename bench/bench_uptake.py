@@ -14,9 +14,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from data.schema import claims, inquiries, orders, suppliers
-from queries.engine import describe, resolve_url, warehouse_engine
 from queries.scorecard import fetch_features
 from queries.uptake import default_as_of, fetch_freshness, fetch_history_features, month_starts
+from warehouse.connection import describe, resolve_url, warehouse_engine
 
 
 def _best(repeat: int, run) -> tuple[float, float, object]:

@@ -25,8 +25,8 @@ from streamlit.proto.Common_pb2 import DoubleArray
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
-from queries.engine import resolve_url
 from tests.browser.harness import start_app, stop_app
+from warehouse.connection import resolve_url
 
 SLIDER_KEY = "lab_min_orders_6m"
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}

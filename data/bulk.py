@@ -7,28 +7,11 @@ as one transaction. Never row-by-row INSERTs.
 import io
 
 import polars as pl
-from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from data.schema import metadata
+from data.schema import metadata, table_schema
 
-
-def table_schema(table: Table) -> dict[str, pl.DataType]:
-    """The polars dtype of each column of a warehouse table (money as Decimal(14, 2))."""
-    kinds = {
-        "INTEGER": pl.Int64,
-        "TEXT": pl.String,
-        "VARCHAR": pl.String,
-        "DATETIME": pl.Datetime("us"),
-        "NUMERIC": pl.Decimal(14, 2),
-        "BOOLEAN": pl.Boolean,
-    }
-    out = {}
-    for column in table.columns:
-        name = type(column.type).__visit_name__.upper()
-        name = {"STRING": "VARCHAR"}.get(name, name)
-        out[column.name] = kinds[name]
-    return out
+__all__ = ["bulk_insert", "table_schema"]
 
 
 def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:

@@ -36,16 +36,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, make_url
 
 from data.bulk import bulk_insert
+from data.ddl import create_schema
 from data.schema import (
     CLAIM_REASONS,
     CLAIM_STATUSES,
     ORDER_STATUSES,
     TABLE_NAMES,
     TABLES,
-    create_schema,
     metadata,
 )
-from queries.engine import WarehouseError, backend, resolve_url, warehouse_engine
+from warehouse.connection import WarehouseError, backend, resolve_url, warehouse_engine
 
 DATA_END = datetime(2026, 11, 1)
 DEFAULT_SUPPLIERS = 3_000

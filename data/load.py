@@ -27,16 +27,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.bulk import bulk_insert, table_schema
+from data.ddl import create_schema
 from data.schema import (
     CLAIM_REASONS,
     CLAIM_STATUSES,
     ORDER_STATUSES,
     TABLES,
     UPHELD_CLAIM_STATUSES,
-    create_schema,
     metadata,
 )
-from queries.engine import WarehouseError, backend, resolve_url, warehouse_engine
+from warehouse.connection import WarehouseError, backend, resolve_url, warehouse_engine
 
 try:  # only present where PostgreSQL is used; its errors escape SQLAlchemy inside bulk_insert's COPY
     import psycopg

@@ -3,6 +3,7 @@
 Every id is supplied by the data (generator or extract), so no primary key autoincrements.
 """
 
+import polars as pl
 from sqlalchemy import (
     Boolean,
     Column,
@@ -83,11 +84,19 @@ CLAIM_STATUSES = ("open", "refunded", "partially_refunded", "rejected", "withdra
 UPHELD_CLAIM_STATUSES = ("refunded", "partially_refunded")
 
 
-def create_schema(engine) -> None:
-    """Create every warehouse table that does not exist yet (DuckDB, PostgreSQL or Spark SQL)."""
-    if engine.dialect.name == "hive":
-        from data.spark import create_schema_spark
-
-        create_schema_spark(engine)
-        return
-    metadata.create_all(engine)
+def table_schema(table: Table) -> dict[str, pl.DataType]:
+    """The polars dtype of each column of a warehouse table (money as Decimal(14, 2))."""
+    kinds = {
+        "INTEGER": pl.Int64,
+        "TEXT": pl.String,
+        "VARCHAR": pl.String,
+        "DATETIME": pl.Datetime("us"),
+        "NUMERIC": pl.Decimal(14, 2),
+        "BOOLEAN": pl.Boolean,
+    }
+    out = {}
+    for column in table.columns:
+        name = type(column.type).__visit_name__.upper()
+        name = {"STRING": "VARCHAR"}.get(name, name)
+        out[column.name] = kinds[name]
+    return out

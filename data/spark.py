@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy import Table, create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from data.schema import TABLE_NAMES, metadata
+from data.schema import TABLE_NAMES, metadata, table_schema
 
 APPENDED = "spark_appended_files"  # conn.info key: the (table, file) pairs append_parquet wrote
 
@@ -45,8 +45,6 @@ def parquet_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     INT columns must be 32-bit in the file (Spark will not narrow a 64-bit Parquet column), money
     stays Decimal(14, 2) and timestamps are microseconds without a time zone.
     """
-    from data.bulk import table_schema
-
     schema = table_schema(table)
     return frame.select(
         pl.col(name).cast(pl.Int32 if _kind(table.c[name]) == "INTEGER" else dtype) for name, dtype in schema.items()

@@ -58,7 +58,7 @@ def passes_expr(rule: Rule, policy: Policy) -> pl.Expr:
     return passed if rule.null_passes is None else passed.fill_null(rule.null_passes)
 
 
-def _cents(value: float) -> int:
+def cents(value: float) -> int:
     return int(Decimal(repr(float(value))) * 100)
 
 
@@ -70,7 +70,7 @@ def amount_expr(policy: Policy) -> pl.Expr:
     """
     ratio = Fraction(Decimal(repr(float(policy.amount_multiplier))))
     p, q = ratio.numerator, ratio.denominator
-    cap, floor = _cents(policy.amount_cap_usd) * q, _cents(policy.amount_floor_usd) * q
+    cap, floor = cents(policy.amount_cap_usd) * q, cents(policy.amount_floor_usd) * q
     gmv_cents = (pl.col("gmv_6m_usd") * 100).round().cast(pl.Int64)
     # Exact in Int64 (Int128 is several times slower): cap, floor ≤ 1e14 cents × q ≤ 1e4 fit, and gmv is
     # clipped at the least value whose product reaches the cap, which leaves min(cap, ·) unchanged.
@@ -97,7 +97,7 @@ def _mask_expr(policy: Policy) -> pl.Expr:
     return mask
 
 
-def _gate_expr(policy: Policy) -> pl.Expr:
+def gate_expr(policy: Policy) -> pl.Expr:
     """0 not enrolled, 1 enrolled in a closed region, 2 enrolled in an open one (a null condition is false)."""
     countries = list(policy.open_countries)
     if "*" in countries:
@@ -122,7 +122,7 @@ def _from_parts(mask: pl.Expr, gate: pl.Expr, amount: pl.Expr) -> tuple[pl.Expr,
 
 def badge_exprs(policy: Policy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(badge, failed_mask, ta_amount_usd) as expressions over a features frame."""
-    return _from_parts(_mask_expr(policy), _gate_expr(policy), amount_expr(policy))
+    return _from_parts(_mask_expr(policy), gate_expr(policy), amount_expr(policy))
 
 
 def verdict(features: pl.DataFrame, policy: Policy) -> pl.DataFrame:
@@ -134,7 +134,7 @@ def verdict(features: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     parts = features.select(
         pl.col("supplier_id"),
         _mask_expr(policy).alias("_mask"),
-        _gate_expr(policy).alias("_gate"),
+        gate_expr(policy).alias("_gate"),
         amount_expr(policy).alias("_amount"),
     )
     return parts.select(pl.col("supplier_id"), *_from_parts(pl.col("_mask"), pl.col("_gate"), pl.col("_amount")))

@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 
 from policy.policy import Policy
-from policy.rules import BADGE, BADGES, RULES, _cents, _gate_expr
+from policy.rules import BADGE, BADGES, RULES, cents, gate_expr
 
-_ALL_OPEN = Policy(open_countries=("*",))  # its gate is 2 exactly where rules._gate_expr sees an enrolled supplier
+_ALL_OPEN = Policy(open_countries=("*",))  # its gate is 2 exactly where rules.gate_expr sees an enrolled supplier
 _NOT_QUALIFIED = BADGES.index("not_qualified")
 _BADGE_BY_CODE = pl.Series("badge", BADGES, dtype=BADGE)
 _MASKS = 1 << len(RULES)
@@ -49,7 +49,7 @@ def amounts_usd(gmv_cents: np.ndarray, policy: Policy) -> np.ndarray:
     """Trade Assurance Amount in whole USD (int64) for these gmv values in cents: rules.amount_expr in numpy."""
     ratio = Fraction(Decimal(repr(float(policy.amount_multiplier))))
     p, q = ratio.numerator, ratio.denominator
-    cap, floor = _cents(policy.amount_cap_usd) * q, _cents(policy.amount_floor_usd) * q
+    cap, floor = cents(policy.amount_cap_usd) * q, cents(policy.amount_floor_usd) * q
     if p == 0:
         product = np.zeros(len(gmv_cents), dtype=np.int64)
     else:  # clipped as in amount_expr: exact in int64, and min(cap, ·) is unchanged
@@ -66,7 +66,7 @@ class _Verdict:
 
     def __init__(self, engine: "WhatIf", policy: Policy, gate: np.ndarray, mask: np.ndarray):
         self.engine, self.policy = engine, policy
-        self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules._gate_expr)
+        self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules.gate_expr)
         # uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
         # country, else bit i set when RULES[i] fails. Qualified: 0.
         self.mask = mask
@@ -137,7 +137,7 @@ class WhatIf:
         n = features.height
         self._padded = n + n % 2  # masks are counted two bytes at a time (see _failed_counts)
         columns = features.select(
-            (_gate_expr(_ALL_OPEN) == 2).alias("enrolled"),
+            (gate_expr(_ALL_OPEN) == 2).alias("enrolled"),
             # amount_expr's own expression (so it raises where evaluate raises: a NaN or infinite gmv).
             (pl.col("gmv_6m_usd") * 100).round().cast(pl.Int64).fill_null(0).alias("gmv_cents"),
             *(pl.col(rule.feature).cast(pl.Float64).fill_null(_null_fill(rule)).alias(rule.name) for rule in RULES),
@@ -185,9 +185,9 @@ class WhatIf:
         if found is not None:
             self._open_cache.move_to_end(key)
             return found
-        # rules._gate_expr's region test on the distinct countries alone, spread to the rows by code.
+        # rules.gate_expr's region test on the distinct countries alone, spread to the rows by code.
         distinct = self.countries.to_frame("country_code").with_columns(enrolled=pl.lit(True))
-        open_country = distinct.select(_gate_expr(policy) == 2).to_series().to_numpy()
+        open_country = distinct.select(gate_expr(policy) == 2).to_series().to_numpy()
         eligible = self._enrolled & open_country[self._country]
         gate = self._enrolled.view(np.uint8) + eligible.view(np.uint8)
         flag = eligible.view(np.uint8)

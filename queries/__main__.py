@@ -14,8 +14,8 @@ import polars as pl
 
 from policy import DEFAULT_POLICY, Policy, PolicyError
 from queries.backtest import BACKTEST_MONEY_COLUMNS, build_backtest, fetch_outcomes
-from queries.engine import WarehouseError, resolve_url, warehouse_engine
 from queries.scorecard import MONEY_COLUMNS, build_scorecard, fetch_features
+from warehouse.connection import WarehouseError, resolve_url, warehouse_engine
 
 
 def _as_of(text: str) -> date:

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 from data.schema import UPHELD_CLAIM_STATUSES, claims, orders, suppliers
 
 # The scorecard's helpers: the same integer and money casts in every engine.
-from queries.scorecard import _count, _count_if, _in, _money, read_frame
+from queries.facts import count, count_if, in_window, money
+from queries.scorecard import read_frame
 from queries.windows import ts_param
 
 OUTCOME_DAYS = 182
@@ -58,7 +59,7 @@ def outcomes_statement():
     """
     a0, a0_end = ts_param("a0"), ts_param("a0_end")
     o = orders.c
-    deal = and_(o.status == "completed", _in(o.completed_at, a0, a0_end))
+    deal = and_(o.status == "completed", in_window(o.completed_at, a0, a0_end))
     deal_facts = (
         select(
             o.supplier_id,
@@ -74,11 +75,11 @@ def outcomes_statement():
     claim_facts = (
         select(
             o.supplier_id,
-            _count_if(c.status.in_(UPHELD_CLAIM_STATUSES)).label("upheld_claims_next_6m"),
+            count_if(c.status.in_(UPHELD_CLAIM_STATUSES)).label("upheld_claims_next_6m"),
             func.sum(c.refund_usd).label("refunds_next_6m_usd"),
         )
         .select_from(claims.join(orders, c.order_id == o.order_id))
-        .where(_in(c.filed_at, a0, a0_end))
+        .where(in_window(c.filed_at, a0, a0_end))
         .group_by(o.supplier_id)
         .subquery("claim_facts")
     )
@@ -88,10 +89,10 @@ def outcomes_statement():
     return (
         select(
             s.supplier_id,
-            _count(df.deals_next_6m).label("deals_next_6m"),
-            _money(df.value_next_6m_usd).label("value_next_6m_usd"),
-            _count(cf.upheld_claims_next_6m).label("upheld_claims_next_6m"),
-            _money(cf.refunds_next_6m_usd).label("refunds_next_6m_usd"),
+            count(df.deals_next_6m).label("deals_next_6m"),
+            money(df.value_next_6m_usd).label("value_next_6m_usd"),
+            count(cf.upheld_claims_next_6m).label("upheld_claims_next_6m"),
+            money(cf.refunds_next_6m_usd).label("refunds_next_6m_usd"),
         )
         .select_from(
             suppliers.outerjoin(deal_facts, df.supplier_id == s.supplier_id).outerjoin(

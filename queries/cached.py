@@ -1,7 +1,7 @@
 """Cached fetchers for the dashboard: one engine per warehouse URL, results cached by hashable keys.
 
 Frames are cached with st.cache_resource (shared, not copied per session: polars frames are never
-mutated in place), every cache bounded by ttl and max_entries. Every query runs under queries.guard:
+mutated in place), every cache bounded by ttl and max_entries. Every query runs under warehouse.connection:
 a statement timeout, and driver errors raised as messages (never cached, so the next run tries again).
 """
 
@@ -10,9 +10,9 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from queries import guard
-from queries.engine import warehouse_engine
 from queries.scorecard import fetch_features
+from warehouse import connection as guard
+from warehouse.connection import warehouse_engine
 
 TTL = "10m"
 

@@ -91,12 +91,3 @@ def _month_start(element, compiler, **kw):
     # A literal unit, not a bound parameter: PostgreSQL would not match a GROUP BY on $1 to $2.
     (value,) = _args(element, compiler, **kw)
     return f"date_trunc('month', {value})"
-
-
-# Settings for every Spark session (PyHive passes them when it opens one): timestamps are UTC and
-# without a time zone, as in the contract, whatever the server's defaults; CAST(... AS TIMESTAMP)
-# of a bound as-of date then compares with the TIMESTAMP_NTZ columns without any zone arithmetic.
-SPARK_SESSION_CONF = {
-    "set:hiveconf:spark.sql.session.timeZone": "UTC",
-    "set:hiveconf:spark.sql.timestampType": "TIMESTAMP_NTZ",
-}

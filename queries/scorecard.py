@@ -8,15 +8,27 @@ import warnings
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Double, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import Double, and_, case, cast, func, select
 from sqlalchemy.engine import Connection
 
-from data.schema import UPHELD_CLAIM_STATUSES, claims, inquiries, orders, suppliers
+from data.schema import claims, inquiries, orders, suppliers
 from queries.dialect import median, micros_between
+from queries.facts import (
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    count,
+    count_if,
+    covered_deal,
+    in_window,
+    money,
+    open_exposure,
+    ratio,
+    shipment_due,
+    shipped_on_time,
+    sum_if,
+    upheld_claim,
+)
 from queries.windows import Windows, ts_param
-
-MICROS_PER_HOUR = 3_600_000_000
-MICROS_PER_DAY = 86_400_000_000
 
 # The columns of `python -m queries scorecard`, in the contract's order.
 SCORECARD_COLUMNS = (
@@ -40,49 +52,27 @@ SCORECARD_COLUMNS = (
 MONEY_COLUMNS = ("value_12m_usd", "gmv_6m_usd", "refunds_12m_usd", "open_exposure_usd", "ta_amount_usd")
 
 
-def _count_if(condition):
-    return func.sum(case((condition, literal_column("1")), else_=literal_column("0")))
-
-
-def _sum_if(condition, value):
-    return func.sum(case((condition, value), else_=literal_column("0")))
-
-
-def _in(column, start, end):
-    return and_(column >= start, column < end)
-
-
-def _money(expr):
-    # Sums are exact decimals in every engine; a double is enough to carry a cent-exact value to polars.
-    return cast(func.coalesce(expr, literal_column("0")), Double)
-
-
-def _count(expr):
-    return cast(func.coalesce(expr, literal_column("0")), Integer)
-
-
 def scorecard_statement():
     """SELECT one row per supplier with the counts and sums of PRODUCT.md, ordered by supplier_id."""
     a, a365, a182, a30 = (ts_param(n) for n in ("as_of", "a365", "a182", "a30"))
     o = orders.c
-    completed = and_(o.status == "completed")
-    deal_12m = and_(completed, _in(o.completed_at, a365, a))
-    deal_6m = and_(completed, _in(o.completed_at, a182, a))
-    shipment_6m = and_(_in(o.ship_by, a182, a), o.status != "cancelled")
-    on_time = and_(shipment_6m, o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
-    exposure = and_(o.status == "open", o.placed_at < a)
+    deal_12m = covered_deal(a365, a)
+    deal_6m = covered_deal(a182, a)
+    shipment_6m = shipment_due(a182, a)
+    on_time = shipped_on_time(a182, a)
+    exposure = open_exposure(a)
     order_facts = (
         select(
             o.supplier_id,
-            _count_if(deal_12m).label("deals_12m"),
-            _sum_if(deal_12m, o.amount_usd).label("value_12m_usd"),
-            _count_if(deal_6m).label("orders_6m"),
-            _sum_if(deal_6m, o.amount_usd).label("gmv_6m_usd"),
-            _count_if(shipment_6m).label("shipments_6m"),
-            _count_if(on_time).label("on_time_shipments_6m"),
-            _sum_if(exposure, o.amount_usd).label("open_exposure_usd"),
+            count_if(deal_12m).label("deals_12m"),
+            sum_if(deal_12m, o.amount_usd).label("value_12m_usd"),
+            count_if(deal_6m).label("orders_6m"),
+            sum_if(deal_6m, o.amount_usd).label("gmv_6m_usd"),
+            count_if(shipment_6m).label("shipments_6m"),
+            count_if(on_time).label("on_time_shipments_6m"),
+            sum_if(exposure, o.amount_usd).label("open_exposure_usd"),
         )
-        .where(o.ta_covered, (deal_12m | shipment_6m | exposure))
+        .where(deal_12m | shipment_6m | exposure)
         .group_by(o.supplier_id)
         .subquery("order_facts")
     )
@@ -94,10 +84,10 @@ def scorecard_statement():
         select(
             i.supplier_id,
             func.count().label("inquiries_30d"),
-            _count_if(and_(answered, wait <= 24 * MICROS_PER_HOUR)).label("answered_24h_30d"),
+            count_if(and_(answered, wait <= 24 * MICROS_PER_HOUR)).label("answered_24h_30d"),
             median(case((answered, cast(wait, Double)), else_=None)).label("median_response_micros"),
         )
-        .where(_in(i.received_at, a30, a))
+        .where(in_window(i.received_at, a30, a))
         .group_by(i.supplier_id)
         .subquery("inquiry_facts")
     )
@@ -107,11 +97,11 @@ def scorecard_statement():
         select(
             o.supplier_id,
             func.count().label("claims_12m"),
-            _count_if(and_(c.filed_at >= a182, c.status.in_(UPHELD_CLAIM_STATUSES))).label("upheld_claims_6m"),
+            count_if(and_(c.filed_at >= a182, upheld_claim())).label("upheld_claims_6m"),
             func.sum(c.refund_usd).label("refunds_12m_usd"),
         )
         .select_from(claims.join(orders, c.order_id == o.order_id))
-        .where(_in(c.filed_at, a365, a))
+        .where(in_window(c.filed_at, a365, a))
         .group_by(o.supplier_id)
         .subquery("claim_facts")
     )
@@ -126,19 +116,19 @@ def scorecard_statement():
             s.category,
             s.registered_at,
             s.ta_enrolled_at,
-            _count(of.deals_12m).label("deals_12m"),
-            _money(of.value_12m_usd).label("value_12m_usd"),
-            _count(of.orders_6m).label("orders_6m"),
-            _money(of.gmv_6m_usd).label("gmv_6m_usd"),
-            _count(inf.inquiries_30d).label("inquiries_30d"),
-            _count(inf.answered_24h_30d).label("answered_24h_30d"),
+            count(of.deals_12m).label("deals_12m"),
+            money(of.value_12m_usd).label("value_12m_usd"),
+            count(of.orders_6m).label("orders_6m"),
+            money(of.gmv_6m_usd).label("gmv_6m_usd"),
+            count(inf.inquiries_30d).label("inquiries_30d"),
+            count(inf.answered_24h_30d).label("answered_24h_30d"),
             inf.median_response_micros,
-            _count(of.shipments_6m).label("shipments_6m"),
-            _count(of.on_time_shipments_6m).label("on_time_shipments_6m"),
-            _count(cf.claims_12m).label("claims_12m"),
-            _count(cf.upheld_claims_6m).label("upheld_claims_6m"),
-            _money(cf.refunds_12m_usd).label("refunds_12m_usd"),
-            _money(of.open_exposure_usd).label("open_exposure_usd"),
+            count(of.shipments_6m).label("shipments_6m"),
+            count(of.on_time_shipments_6m).label("on_time_shipments_6m"),
+            count(cf.claims_12m).label("claims_12m"),
+            count(cf.upheld_claims_6m).label("upheld_claims_6m"),
+            money(cf.refunds_12m_usd).label("refunds_12m_usd"),
+            money(of.open_exposure_usd).label("open_exposure_usd"),
         )
         .select_from(
             suppliers.outerjoin(order_facts, of.supplier_id == s.supplier_id)
@@ -149,20 +139,14 @@ def scorecard_statement():
     )
 
 
-def _ratio(numerator: str, denominator: str) -> pl.Expr:
-    return (
-        pl.when(pl.col(denominator) > 0).then(pl.col(numerator) / pl.col(denominator)).otherwise(None).cast(pl.Float64)
-    )
-
-
 def derive_features(raw: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Add the rates and as-of facts of PRODUCT.md to the statement's raw counts and sums."""
     a = Windows.at(as_of).as_of
     return raw.with_columns(
-        _ratio("answered_24h_30d", "inquiries_30d").alias("response_rate_30d"),
+        ratio("answered_24h_30d", "inquiries_30d").alias("response_rate_30d"),
         (pl.col("median_response_micros") / MICROS_PER_HOUR).cast(pl.Float64).alias("median_response_hours_30d"),
-        _ratio("on_time_shipments_6m", "shipments_6m").alias("on_time_rate_6m"),
-        _ratio("upheld_claims_6m", "orders_6m").alias("claim_rate_6m"),
+        ratio("on_time_shipments_6m", "shipments_6m").alias("on_time_rate_6m"),
+        ratio("upheld_claims_6m", "orders_6m").alias("claim_rate_6m"),
         (pl.col("ta_enrolled_at").is_not_null() & (pl.col("ta_enrolled_at") < a)).alias("enrolled"),
         ((pl.lit(a) - pl.col("registered_at")).dt.total_microseconds() / MICROS_PER_DAY).alias("account_age_days"),
     ).drop("median_response_micros")

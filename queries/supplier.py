@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from data.schema import claims, inquiries, orders
 from queries.dialect import median, micros_between, month_start
-from queries.scorecard import MICROS_PER_HOUR, _count_if, _in, _ratio, read_frame
+from queries.facts import MICROS_PER_HOUR, count_if, in_window, ratio
+from queries.scorecard import read_frame
 from queries.windows import ts_param
 
 TREND_RAW_SCHEMA = {
@@ -59,7 +60,7 @@ def trends_statement():
     zero, null_double = literal_column("0"), cast(null(), Double)
     o, i = orders.c, inquiries.c
 
-    deal = and_(o.status == "completed", _in(o.completed_at, start, a))
+    deal = and_(o.status == "completed", in_window(o.completed_at, start, a))
     deal_month = month_start(o.completed_at)
     deals = (
         select(
@@ -81,11 +82,11 @@ def trends_statement():
             zero.label("deals"),
             zero.label("value_usd"),
             func.count().label("shipments"),
-            _count_if(and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)).label("on_time_shipments"),
+            count_if(and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)).label("on_time_shipments"),
             zero.label("inquiries"),
             null_double.label("median_response_micros"),
         )
-        .where(o.supplier_id == supplier_id, o.ta_covered, o.status != "cancelled", _in(o.ship_by, start, a))
+        .where(o.supplier_id == supplier_id, o.ta_covered, o.status != "cancelled", in_window(o.ship_by, start, a))
         .group_by(ship_month)
     )
     answered = and_(i.first_response_at.is_not(None), i.first_response_at < a)
@@ -101,7 +102,7 @@ def trends_statement():
             func.count().label("inquiries"),
             median(case((answered, cast(wait, Double)), else_=None)).label("median_response_micros"),
         )
-        .where(i.supplier_id == supplier_id, _in(i.received_at, start, a))
+        .where(i.supplier_id == supplier_id, in_window(i.received_at, start, a))
         .group_by(inquiry_month)
     )
     facts = union_all(deals, shipments, asked).subquery("facts")
@@ -142,7 +143,7 @@ def fetch_supplier_trends(conn: Connection, supplier_id: int, as_of: date, month
         .join(raw, on="month", how="left")
         .with_columns(pl.col(c).fill_null(0) for c in counts)
         .with_columns(
-            _ratio("on_time_shipments", "shipments").alias("on_time_rate"),
+            ratio("on_time_shipments", "shipments").alias("on_time_rate"),
             (pl.col("median_response_micros") / MICROS_PER_HOUR).cast(pl.Float64).alias("median_response_hours"),
         )
         .select(TREND_COLUMNS)

@@ -41,17 +41,8 @@ from sqlalchemy.engine import Connection
 
 from data.schema import CLAIM_REASONS, UPHELD_CLAIM_STATUSES, claims, inquiries, orders, suppliers
 from queries.dialect import median, micros_between, month_start
-from queries.scorecard import (
-    MICROS_PER_HOUR,
-    RAW_SCHEMA,
-    _count,
-    _count_if,
-    _in,
-    _money,
-    _sum_if,
-    derive_features,
-    read_frame,
-)
+from queries.facts import MICROS_PER_HOUR, count, count_if, in_window, money, sum_if
+from queries.scorecard import RAW_SCHEMA, derive_features, read_frame
 from queries.windows import Windows, ts_param
 
 # ---------------------------------------------------------------------------------------------------------
@@ -288,7 +279,7 @@ def history_inquiries_statement(inquiry_points: tuple[tuple[int, ...], ...], cou
                 _bucket(i.received_at, bounds, leaves).label("point"),
                 _rank(i.first_response_at, as_of).label("answered_from"),  # answered before A_p iff ≤ p
                 micros_between(i.received_at, i.first_response_at).label("wait"),
-            ).where(or_(*(_in(i.received_at, bounds[lo - 1], bounds[hi]) for lo, hi in runs)))
+            ).where(or_(*(in_window(i.received_at, bounds[lo - 1], bounds[hi]) for lo, hi in runs)))
         )
     rows = (union_all(*streams) if len(streams) > 1 else streams[0]).subquery("inquiry_rows")
     # A supplier's badge is not_enrolled at a point before its enrolment whatever its replies: skip those.
@@ -304,7 +295,7 @@ def history_inquiries_statement(inquiry_points: tuple[tuple[int, ...], ...], cou
             r.supplier_id,
             r.point,
             func.count().label("inquiries_30d"),
-            _count_if(and_(answered, r.wait <= 24 * MICROS_PER_HOUR)).label("answered_24h_30d"),
+            count_if(and_(answered, r.wait <= 24 * MICROS_PER_HOUR)).label("answered_24h_30d"),
             median(case((answered, cast(r.wait, Double)), else_=None)).label("median_response_micros"),
         )
         .select_from(rows.join(enrolled, and_(e.supplier_id == r.supplier_id, r.point >= e.enrolled_from)))
@@ -518,7 +509,7 @@ def program_monthly_statement():
     zero = literal_column("0")
     o, s, c = orders.c, suppliers.c, claims.c
 
-    completed = and_(o.status == "completed", _in(o.completed_at, start, end))
+    completed = and_(o.status == "completed", in_window(o.completed_at, start, end))
     covered = o.ta_covered
     order_month = month_start(o.completed_at)
     order_facts = (
@@ -526,8 +517,8 @@ def program_monthly_statement():
             order_month.label("month"),
             s.country_code,
             s.category,
-            _count_if(covered).label("covered_deals"),
-            _sum_if(covered, o.amount_usd).label("covered_gmv_usd"),
+            count_if(covered).label("covered_deals"),
+            sum_if(covered, o.amount_usd).label("covered_gmv_usd"),
             func.sum(o.amount_usd).label("gmv_usd"),
             zero.label("claims"),
             *(zero.label(f"claims_{reason}") for reason in CLAIM_REASONS),
@@ -547,26 +538,26 @@ def program_monthly_statement():
             zero.label("covered_gmv_usd"),
             zero.label("gmv_usd"),
             func.count().label("claims"),
-            *(_count_if(c.reason == reason).label(f"claims_{reason}") for reason in CLAIM_REASONS),
+            *(count_if(c.reason == reason).label(f"claims_{reason}") for reason in CLAIM_REASONS),
             func.sum(c.refund_usd).label("refunds_usd"),
         )
         .select_from(claims.join(orders, c.order_id == o.order_id).join(suppliers, s.supplier_id == o.supplier_id))
-        .where(_in(c.filed_at, start, end))
+        .where(in_window(c.filed_at, start, end))
         .group_by(claim_month, s.country_code, s.category)
     )
     facts = union_all(order_facts, claim_facts).subquery("facts")
     f = facts.c
     counts = ("covered_deals", "claims", *(f"claims_{reason}" for reason in CLAIM_REASONS))
-    money = ("covered_gmv_usd", "gmv_usd", "refunds_usd")
+    sums = ("covered_gmv_usd", "gmv_usd", "refunds_usd")
     return (
         select(
             f.month,
             f.country_code,
             f.category,
             *(
-                (_count if name in counts else _money)(func.sum(f[name])).label(name)
+                (count if name in counts else money)(func.sum(f[name])).label(name)
                 for name in PROGRAM_MONTHLY_SCHEMA
-                if name in counts or name in money
+                if name in counts or name in sums
             ),
         )
         .group_by(f.month, f.country_code, f.category)

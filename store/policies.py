@@ -5,7 +5,6 @@ Tables are created on first use; one Engine per URL for the process. Every state
 """
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from policy import DEFAULT_POLICY, Policy
+from warehouse import settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_APP_DB_URL = f"sqlite:///{REPO / 'data' / 'app.sqlite'}"
@@ -122,7 +122,7 @@ _engines_lock = threading.Lock()
 
 def app_db_url() -> str:
     """The app database URL: $TRUST_APP_DB_URL, else the SQLite file data/app.sqlite."""
-    return os.environ.get("TRUST_APP_DB_URL") or DEFAULT_APP_DB_URL
+    return settings.app_db_url()
 
 
 def app_engine(url: str | None = None) -> Engine:

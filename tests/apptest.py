@@ -4,11 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import create_engine
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from data.bulk import bulk_insert
-from data.schema import create_schema
+from data.ddl import create_schema
 from tests.warehouse import rows_to_frames
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -26,25 +25,8 @@ def build_warehouse(path, tables) -> str:
     return url
 
 
-def navigation_only(monkeypatch) -> None:
-    """Run app.py (router and sidebar) on every AppTest run, as the real server does.
-
-    AppTest resets PagesManager.uses_pages_directory before each run, and a `pages/` folder next to app.py
-    turns it on, so from the second run on AppTest would run the page file alone (the legacy multipage
-    mode) without app.py and its sidebar. The server sets it off for good once app.py calls st.navigation.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 def app_test(warehouse_url: str, tmp_path, monkeypatch, timeout: float = 30) -> AppTest:
     """An AppTest of app.py on `warehouse_url` with an empty app database and empty caches."""
-    navigation_only(monkeypatch)
     monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
     clear_caches()

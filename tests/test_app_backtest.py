@@ -125,14 +125,14 @@ def open_page(warehouse, tmp_path, monkeypatch, page: str) -> AppTest:
 
 @pytest.fixture
 def lab(warehouse, tmp_path, monkeypatch):
-    yield open_page(warehouse, tmp_path, monkeypatch, "pages/policy_lab.py")
+    yield open_page(warehouse, tmp_path, monkeypatch, "app_pages/policy_lab.py")
     st.cache_resource.clear()
     st.cache_data.clear()
 
 
 @pytest.fixture
 def vetting(warehouse, tmp_path, monkeypatch):
-    yield open_page(warehouse, tmp_path, monkeypatch, "pages/suppliers.py")
+    yield open_page(warehouse, tmp_path, monkeypatch, "app_pages/suppliers.py")
     st.cache_resource.clear()
     st.cache_data.clear()
 

@@ -128,7 +128,7 @@ def lab(lab_warehouse, tmp_path, monkeypatch):
     at = app_test(lab_warehouse, tmp_path, monkeypatch)
     at.query_params["as_of"] = "2024-07-01"
     at.run()
-    at.switch_page("pages/policy_lab.py").run()
+    at.switch_page("app_pages/policy_lab.py").run()
     assert not at.exception, at.exception
     assert at.sidebar.date_input(key="as_of").value.isoformat() == "2024-07-01"
     yield at

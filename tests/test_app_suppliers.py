@@ -118,7 +118,7 @@ def _suppliers_page(at: AppTest, **params) -> AppTest:
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/suppliers.py").run()
+    at.switch_page("app_pages/suppliers.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

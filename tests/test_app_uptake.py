@@ -96,7 +96,7 @@ def app(uptake_warehouse, tmp_path, monkeypatch):
 def open_uptake(at: AppTest) -> AppTest:
     at.query_params["as_of"] = "2024-07-01"
     at.run()
-    at.switch_page("pages/uptake.py").run()
+    at.switch_page("app_pages/uptake.py").run()
     assert not at.exception, at.exception
     return at
 

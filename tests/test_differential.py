@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from data.bulk import bulk_insert
-from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, TABLE_NAMES, create_schema
+from data.ddl import create_schema
+from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, TABLE_NAMES
 from policy import DEFAULT_POLICY, Policy
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
 from tests import reference

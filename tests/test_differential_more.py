@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, UPHELD_CLAIM_STATUSES, create_schema
+from data.ddl import create_schema
+from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, UPHELD_CLAIM_STATUSES
 from queries.backtest import OUTCOMES_SCHEMA, fetch_outcomes
 from queries.supplier import CLAIM_HISTORY_SCHEMA, TREND_COLUMNS, fetch_claim_history, fetch_supplier_trends
 from queries.uptake import PROGRAM_MONTHLY_SCHEMA, fetch_freshness, fetch_program_monthly, freshness_statement

@@ -13,13 +13,14 @@ from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
 from data.bulk import bulk_insert
-from data.schema import create_schema
-from queries import cached, guard
-from queries.engine import WarehouseError
-from tests.apptest import APP, build_warehouse, navigation_only
+from data.ddl import create_schema
+from queries import cached
+from tests.apptest import APP, build_warehouse
 from tests.pgserver import PG_BIN, PgServer
 from tests.test_app_policy_lab import lab_tables
 from tests.warehouse import rows_to_frames
+from warehouse import connection as guard
+from warehouse.connection import WarehouseError
 
 LEAKS = ("SELECT", "select ", "Traceback", "postgresql", "psycopg", "127.0.0.1", 'File "')
 
@@ -46,7 +47,6 @@ def stop(pg: PgServer) -> None:
 
 @pytest.fixture
 def app(server, tmp_path, monkeypatch):
-    navigation_only(monkeypatch)
     monkeypatch.setenv("TRUST_WAREHOUSE_URL", server.warehouse_url)
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
     monkeypatch.delenv("TRUST_DEMO_ROLE", raising=False)
@@ -90,7 +90,7 @@ def test_down_at_start_then_back(server, app):
 
 def test_stopped_mid_session_and_restarted(server, app):
     assert shows_data(app.run())
-    app.switch_page("pages/suppliers.py").run()
+    app.switch_page("app_pages/suppliers.py").run()
     stop(server)
     try:
         forget_results()
@@ -134,7 +134,7 @@ def test_a_runaway_statement_is_stopped_with_a_message(server, app, monkeypatch)
 
 def test_postgresql_statement_timeout_through_the_guard(server, monkeypatch):
     monkeypatch.setenv("TRUST_STATEMENT_TIMEOUT_S", "0.3")
-    from queries.engine import warehouse_engine
+    from warehouse.connection import warehouse_engine
 
     engine = warehouse_engine(server.warehouse_url)
     with pytest.raises(guard.QueryTimeout, match="0.3 s"), guard.connection(engine, server.warehouse_url) as conn:
@@ -145,7 +145,7 @@ def test_postgresql_statement_timeout_through_the_guard(server, monkeypatch):
 
 
 def test_duckdb_runaway_query_is_interrupted(tmp_path, monkeypatch):
-    from queries.engine import warehouse_engine
+    from warehouse.connection import warehouse_engine
 
     url = build_warehouse(tmp_path / "w.duckdb", lab_tables())
     engine = warehouse_engine(url)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
 from policy import Policy, PolicyError
-from tests.apptest import APP, build_warehouse, navigation_only
+from tests.apptest import APP, build_warehouse
 from tests.test_app_policy_lab import lab_tables
 
 SCRIPT_NAME = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1"> [click](http://evil.example)'
@@ -28,7 +28,6 @@ def warehouse(tmp_path_factory):
 
 @pytest.fixture
 def app(warehouse, tmp_path, monkeypatch):
-    navigation_only(monkeypatch)
     monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
     monkeypatch.delenv("TRUST_DEMO_ROLE", raising=False)
@@ -41,7 +40,7 @@ def app(warehouse, tmp_path, monkeypatch):
 
 def suppliers_page(at):
     at.run()
-    at.switch_page("pages/suppliers.py").run()
+    at.switch_page("app_pages/suppliers.py").run()
     assert not at.exception, at.exception
     return at
 

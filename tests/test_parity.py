@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import create_engine
 
 from data.bulk import bulk_insert
-from data.schema import create_schema
+from data.ddl import create_schema
 from data.spark import create_tables_spark
 from policy import DEFAULT_POLICY, Policy
 from queries import uptake
-from queries.engine import warehouse_engine
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
 from tests.sparkserver import SparkCluster
 from tests.warehouse import duckdb_memory_engine, rows_to_frames
+from warehouse.connection import warehouse_engine
 
 ENGINES = ("duckdb", "postgresql", "spark")
 POLICIES = {

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from queries.engine import warehouse_engine
 from tests.test_app_policy_lab import build_warehouse, lab_tables
 from tests.warehouse import rows_to_frames
+from warehouse.connection import warehouse_engine
 
 REPO = Path(__file__).resolve().parent.parent
 ROLE_SQL = REPO / "docs" / "readonly_role.sql"
@@ -29,7 +29,7 @@ def _buyers(url: str) -> int:
 def pg_warehouse(pg_server) -> str:
     """A PostgreSQL warehouse with the tiny Policy lab data, loaded by its owner (the superuser)."""
     from data.bulk import bulk_insert
-    from data.schema import create_schema
+    from data.ddl import create_schema
 
     url = pg_server.create_database("readonly")
     engine = create_engine(url)

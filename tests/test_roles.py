@@ -24,7 +24,7 @@ from auth.roles import (
 )
 from policy import Policy
 from store import policies as store
-from tests.apptest import APP, build_warehouse, navigation_only
+from tests.apptest import APP, build_warehouse
 from tests.test_app_policy_lab import lab_tables
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +120,6 @@ def warehouse(tmp_path_factory):
 @pytest.fixture
 def make_app(warehouse, tmp_path, monkeypatch):
     """AppTest factory on the tiny warehouse at 2024-07-01, with an empty app database and the role map."""
-    navigation_only(monkeypatch)
     roles_file = tmp_path / "roles.toml"
     roles_file.write_text(ROLE_MAP)
     monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
@@ -163,9 +162,9 @@ def test_demo_mode_is_labelled_and_admin_sees_every_page(make_app):
     at = make_app().run()
     assert not at.exception, at.exception
     assert at.warning[0].value == "Local demo mode — no sign-in configured; everyone is admin."
-    assert opens(at, "pages/audit.py") == "Audit"
-    assert opens(at, "pages/policy_lab.py") == "Policy lab"
-    assert opens(at, "pages/suppliers.py") == "Supplier vetting"
+    assert opens(at, "app_pages/audit.py") == "Audit"
+    assert opens(at, "app_pages/policy_lab.py") == "Policy lab"
+    assert opens(at, "app_pages/suppliers.py") == "Supplier vetting"
 
 
 def test_demo_role_limits_pages_and_links(make_app, monkeypatch):
@@ -173,8 +172,8 @@ def test_demo_role_limits_pages_and_links(make_app, monkeypatch):
     at = make_app().run()
     assert "everyone is executive" in at.warning[0].value
     assert [link.proto.page for link in at.page_link] == ["uptake"]
-    assert opens(at, "pages/uptake.py") == "Program uptake"
-    assert all(not_in_navigation(at, f"pages/{p}.py") for p in ("policy_lab", "suppliers", "audit"))
+    assert opens(at, "app_pages/uptake.py") == "Program uptake"
+    assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in ("policy_lab", "suppliers", "audit"))
 
 
 def test_a_misspelt_demo_role_is_refused_by_name(make_app, monkeypatch):
@@ -189,7 +188,7 @@ def test_signed_out_sees_only_a_sign_in_button(make_app):
     assert not at.exception, at.exception
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.metric and not at.dataframe and not at.sidebar.date_input
-    assert all(not_in_navigation(at, f"pages/{p}.py") for p in PAGES)
+    assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in PAGES)
 
 
 def test_an_unknown_signed_in_user_sees_no_data(make_app):
@@ -197,7 +196,7 @@ def test_an_unknown_signed_in_user_sees_no_data(make_app):
     assert not at.exception, at.exception
     assert "mallory@elsewhere.net" in at.warning[0].value and "Ask an admin" in at.warning[0].value
     assert not at.metric and not at.dataframe and not at.sidebar.date_input
-    assert all(not_in_navigation(at, f"pages/{p}.py") for p in PAGES)
+    assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in PAGES)
 
 
 def test_a_broken_role_map_is_named_and_shows_no_data(make_app, tmp_path):
@@ -212,13 +211,13 @@ def test_a_category_manager_vets_suppliers_only(make_app):
     assert not at.warning  # no demo banner when sign-in is configured
     assert any("Signed in as cm@example.com · category manager" in c.value for c in at.sidebar.caption)
     assert [link.proto.page for link in at.page_link] == ["suppliers"]
-    assert opens(at, "pages/suppliers.py") == "Supplier vetting"
-    assert all(not_in_navigation(at, f"pages/{p}.py") for p in ("policy_lab", "uptake", "audit"))
+    assert opens(at, "app_pages/suppliers.py") == "Supplier vetting"
+    assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in ("policy_lab", "uptake", "audit"))
 
 
 def test_a_policy_owner_saves_under_their_account_and_sees_the_audit(make_app):
     at = make_app({"is_logged_in": True, "email": "pia@example.com"}).run()
-    assert opens(at, "pages/policy_lab.py") == "Policy lab"
+    assert opens(at, "app_pages/policy_lab.py") == "Policy lab"
     assert not [t for t in at.text_input if t.key == "lab_save_author"]  # the account is the author
     at.slider(key="lab_min_orders_6m").set_value(4).run()
     at.text_input(key="lab_save_name").input("Strict")
@@ -230,7 +229,7 @@ def test_a_policy_owner_saves_under_their_account_and_sees_the_audit(make_app):
     assert log["action"].to_list() == ["save", "mark_current"]
     assert log["actor"].to_list() == ["pia@example.com", "pia@example.com"]
 
-    assert opens(at, "pages/audit.py") == "Audit"
+    assert opens(at, "app_pages/audit.py") == "Audit"
     table = at.dataframe[0].value
     assert table["action"].to_list() == ["mark_current", "save"]  # newest first
     assert at.get("download_button")[0].proto.label == "Download 2 changes (CSV)"
@@ -240,7 +239,7 @@ def test_writes_are_refused_on_the_server_when_the_role_changes_under_a_stale_pa
     """The page was drawn for a policy owner; the role map then demotes them before they click."""
     store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
     at = make_app().run()
-    at.switch_page("pages/policy_lab.py").run()
+    at.switch_page("app_pages/policy_lab.py").run()
     at.text_input(key="lab_actor").input("ana")
     at.text_input(key="lab_save_name").input("Mine")
     at.text_input(key="lab_save_author").input("ana")
@@ -254,7 +253,7 @@ def test_writes_are_refused_on_the_server_when_the_role_changes_under_a_stale_pa
     # The control: the same clicks as admin do write.
     monkeypatch.setenv("TRUST_DEMO_ROLE", "admin")
     at.run()
-    at.switch_page("pages/policy_lab.py").run()
+    at.switch_page("app_pages/policy_lab.py").run()
     at.text_input(key="lab_actor").input("ana")
     at.text_input(key="lab_save_name").input("Mine")
     at.text_input(key="lab_save_author").input("ana")
@@ -268,7 +267,7 @@ def test_two_owners_editing_the_same_policy_the_second_is_told_of_the_conflict(m
     first, second = (make_app({"is_logged_in": True, "email": e}) for e in ("pia@example.com", "root@ops.example.org"))
     for at in (first, second):
         at.run()
-        at.switch_page("pages/policy_lab.py").run()
+        at.switch_page("app_pages/policy_lab.py").run()
         at.selectbox(key="lab_pick").set_value("Team")
         at.button(key="lab_load").click().run()
     first.slider(key="lab_min_orders_6m").set_value(5).run()

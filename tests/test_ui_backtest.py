@@ -5,11 +5,11 @@ from datetime import date, datetime
 
 import polars as pl
 
+from app_pages.sections.at_risk import at_risk_lists
+from app_pages.sections.backtest import MEASURES, complete_a0s, flip_table, policy_or_none, side_by_side
 from policy import DEFAULT_POLICY, Policy
 from policy.backtest import FlipCounts
-from ui.at_risk_panel import at_risk_lists
 from ui.backtest_charts import flips_figure, series_figure, tradeoff_figure
-from ui.backtest_panel import MEASURES, complete_a0s, flip_table, policy_or_none, side_by_side
 
 JAN, FEB = date(2024, 1, 1), date(2024, 2, 1)
 

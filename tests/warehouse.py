@@ -9,7 +9,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from data.bulk import bulk_insert
-from data.schema import TABLES, create_schema
+from data.ddl import create_schema
+from data.schema import TABLES
 
 T0 = datetime(2020, 1, 1)
 

@@ -16,8 +16,8 @@ from streamlit.errors import StreamlitAPIException
 
 from policy import DEFAULT_POLICY, Policy
 from queries import cached
-from queries.engine import describe, resolve_url
 from ui.explain import escape_markdown
+from warehouse.connection import describe, resolve_url
 
 VIEW_KEY = "_view"
 SUPPLIER_ID = re.compile(r"^[0-9]{1,18}$")  # a whole, non-negative id that fits a 64-bit integer
@@ -53,23 +53,7 @@ class View:
 
 def current_view() -> View:
     """The view the sidebar set up in this run (app.py always runs the sidebar first)."""
-    if VIEW_KEY not in st.session_state:
-        _route_through_app()
     return st.session_state[VIEW_KEY]
-
-
-def _route_through_app() -> None:
-    """Rerun through app.py when a page file was run on its own.
-
-    A `pages/` folder next to app.py switches on Streamlit's legacy multipage mode until app.py first calls
-    st.navigation in the process, so the first request of a fresh server to a page URL (a copied link to
-    /suppliers) runs that page alone, without the router and its sidebar. Switch the legacy mode off and
-    rerun: app.py then routes to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 
 def _current_policy() -> tuple[str, Policy]:

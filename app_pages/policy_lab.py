@@ -10,6 +10,8 @@ handlers check the role again on the server before writing.
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.backtest import policy_or_none, render_backtest
+from app_pages.sections.context import current_view
 from auth.roles import PermissionDenied, can, require
 from auth.session import current_user, require_page
 from policy import Policy, PolicyError, diff
@@ -17,9 +19,7 @@ from queries import cached
 from store import policies as store
 from ui import format as fmt
 from ui import lab
-from ui.backtest_panel import policy_or_none, render_backtest
 from ui.charts import CONFIG
-from ui.context import current_view
 
 TOP_ROWS = 20
 LOADED = "lab_loaded"  # {"name", "version"} of the saved policy last loaded into the sliders, or None

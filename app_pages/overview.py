@@ -3,13 +3,13 @@
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.context import current_view
 from auth.roles import can_see
 from auth.session import require_page
 from policy import evaluate
 from queries import cached
 from ui import format as fmt
 from ui.charts import CONFIG, badge_mix_figure
-from ui.context import current_view
 from ui.explain import escape_markdown
 
 user = require_page("overview")
@@ -70,15 +70,21 @@ else:
 GO_TO = (  # page id, file, label, icon, what it answers; only the pages the role may open are linked
     (
         "suppliers",
-        "pages/suppliers.py",
+        "app_pages/suppliers.py",
         "Supplier vetting",
         "🔎",
         "Find a supplier, read its trust card and why it has its badge; compare up to four.",
     ),
-    ("uptake", "pages/uptake.py", "Program uptake", "📈", "Enrolment, qualification and covered deals month by month."),
+    (
+        "uptake",
+        "app_pages/uptake.py",
+        "Program uptake",
+        "📈",
+        "Enrolment, qualification and covered deals month by month.",
+    ),
     (
         "policy_lab",
-        "pages/policy_lab.py",
+        "app_pages/policy_lab.py",
         "Policy lab",
         "🧪",
         "Move the rules' thresholds and see who gains or loses the badge.",

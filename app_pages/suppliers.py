@@ -7,15 +7,15 @@ never as Markdown or HTML: a supplier's name may hold `<script>` or a Markdown l
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.at_risk import render_at_risk
+from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import BADGES, evaluate
 from policy.flip import explain as flip_explain
 from policy.flip import next_assessment, project
 from queries import cached
 from ui import format as fmt
-from ui.at_risk_panel import render_at_risk
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
-from ui.context import current_view
 from ui.explain import (
     BADGE_LABELS,
     badge_reason,

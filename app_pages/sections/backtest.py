@@ -182,8 +182,8 @@ def _compute(inputs: BacktestInputs, view) -> dict[str, PolicyBacktest]:
 def render_backtest(view, current_policy: Policy, whatif_policy: Policy | None) -> None:
     """The backtest section of the Policy lab: the form, then the last run's results for both policies.
 
-    view: ui.context.View (warehouse URL and sidebar filters); whatif_policy: the sliders' policy, or None
-    when they do not make a valid one.
+    view: app_pages.sections.context.View (warehouse URL and sidebar filters); whatif_policy: the sliders'
+    policy, or None when they do not make a valid one.
     """
     st.subheader("Backtest: did the badge holders turn out better?")
     st.caption(

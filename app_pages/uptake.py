@@ -5,6 +5,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import evaluate
 from queries import cached
@@ -12,7 +13,6 @@ from queries.uptake import month_starts, uptake_breakdown, uptake_series
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG
-from ui.context import current_view
 
 require_page("uptake")
 view = current_view()

@@ -115,7 +115,7 @@ def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
 
 
 def render_at_risk(view) -> None:
-    """The "At risk" section for the view (ui.context.View: warehouse, as-of date, filters, policy)."""
+    """The "At risk" section for the view (app_pages.sections.context.View: warehouse, as-of date, filters, policy)."""
     upcoming = next_assessment(view.as_of)
     st.subheader("At risk of losing the badge")
     st.caption(

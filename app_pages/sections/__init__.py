@@ -1,0 +1,1 @@
+"""The larger parts of a page: each fetches through queries/ and draws with ui/."""

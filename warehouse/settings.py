@@ -1,0 +1,57 @@
+"""Every TRUST_* environment variable, read here and nowhere else (the README documents each one)."""
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE_PATH = REPO / "data" / "warehouse.duckdb"
+DEFAULT_WAREHOUSE_URL = f"duckdb:///{DEFAULT_WAREHOUSE_PATH}"
+DEFAULT_APP_DB_URL = f"sqlite:///{REPO / 'data' / 'app.sqlite'}"
+DEFAULT_ROLES_FILE = REPO / "config" / "roles.toml"
+
+# name -> one line for the README's table of settings (tests check the README lists every one).
+SETTINGS = {
+    "TRUST_WAREHOUSE_URL": "SQLAlchemy URL of the warehouse (default: the embedded DuckDB file data/warehouse.duckdb)",
+    "TRUST_APP_DB_URL": (
+        "SQLAlchemy URL of the app database: saved policies and the audit trail (default: SQLite data/app.sqlite)"
+    ),
+    "TRUST_WAREHOUSE_NAME": "reserved: a name for the warehouse in the app database (not used yet)",
+    "TRUST_STATEMENT_TIMEOUT_S": "seconds a dashboard query may run before it is stopped (default 60)",
+    "TRUST_ROLES_FILE": "the role map (default config/roles.toml)",
+    "TRUST_DEMO_ROLE": "in local demo mode (no [auth]), the role everyone gets (default admin)",
+}
+
+
+def _get(name: str) -> str | None:
+    assert name in SETTINGS, name  # every variable is declared (and documented) above
+    return os.environ.get(name) or None
+
+
+def warehouse_url() -> str | None:
+    """$TRUST_WAREHOUSE_URL, or None."""
+    return _get("TRUST_WAREHOUSE_URL")
+
+
+def warehouse_name() -> str | None:
+    """$TRUST_WAREHOUSE_NAME, or None."""
+    return _get("TRUST_WAREHOUSE_NAME")
+
+
+def app_db_url() -> str:
+    """The app database URL: $TRUST_APP_DB_URL, else the SQLite file data/app.sqlite."""
+    return _get("TRUST_APP_DB_URL") or DEFAULT_APP_DB_URL
+
+
+def statement_timeout_raw() -> str | None:
+    """$TRUST_STATEMENT_TIMEOUT_S as given (checked by warehouse.connection.statement_timeout_s)."""
+    return _get("TRUST_STATEMENT_TIMEOUT_S")
+
+
+def roles_file() -> Path:
+    """The role map path: $TRUST_ROLES_FILE, else config/roles.toml."""
+    return Path(_get("TRUST_ROLES_FILE") or DEFAULT_ROLES_FILE)
+
+
+def demo_role() -> str:
+    """$TRUST_DEMO_ROLE, else admin."""
+    return _get("TRUST_DEMO_ROLE") or "admin"
