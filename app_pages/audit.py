@@ -10,6 +10,7 @@ import streamlit as st
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
+from ui.export import csv_bytes
 
 ACTION_LABELS = {"save": "saved (new)", "update": "updated", "mark_current": "marked current"}
 
@@ -56,7 +57,7 @@ st.dataframe(
 )
 st.download_button(
     f"Download {fmt.count(shown.height)} changes (CSV)",
-    shown.write_csv(),
+    csv_bytes(shown),
     file_name="policy_audit.csv",
     mime="text/csv",
     key="audit_csv",

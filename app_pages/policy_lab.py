@@ -20,6 +20,7 @@ from store import policies as store
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG
+from ui.export import csv_bytes
 
 TOP_ROWS = 20
 LOADED = "lab_loaded"  # {"name", "version"} of the saved policy last loaded into the sliders, or None
@@ -114,7 +115,7 @@ def table_with_csv(frame: pl.DataFrame, what: str, key: str, empty: str) -> None
     more = f" (first {TOP_ROWS} of {fmt.count(frame.height)})" if frame.height > TOP_ROWS else ""
     st.download_button(
         f"Download all {fmt.count(frame.height)} {what} (CSV){more}",
-        frame.write_csv,  # written only when clicked: a slider move must not serialise every change
+        lambda: csv_bytes(frame),  # written only when clicked: a slider move must not serialise every change
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"{key}_csv",

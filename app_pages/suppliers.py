@@ -24,6 +24,7 @@ from ui.explain import (
     explain_rules,
     supplier_label,
 )
+from ui.export import csv_bytes
 
 MAX_ROWS = 10_000  # rows sent to the browser; search, filters and sorting pick which
 TABLE_COLUMNS = (
@@ -107,7 +108,7 @@ def _open_selected_row() -> None:
 
 
 def _csv(frame: pl.DataFrame) -> bytes:
-    return frame.write_csv().encode("utf-8")
+    return csv_bytes(frame)
 
 
 require_page("suppliers")

@@ -13,6 +13,7 @@ from queries.uptake import month_starts, uptake_breakdown, uptake_series
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG
+from ui.export import csv_bytes
 
 require_page("uptake")
 view = current_view()
@@ -141,7 +142,7 @@ def breakdown(frame, column: str, what: str, key: str) -> None:
     st.dataframe(table, hide_index=True, column_config=columns, key=f"uptake_by_{key}")
     st.download_button(
         f"Download by {what} (CSV)",
-        table.write_csv(),
+        csv_bytes(table),
         file_name=f"uptake_by_{key}_{view.as_of}.csv",
         mime="text/csv",
         key=f"uptake_{key}_csv",

@@ -7,6 +7,7 @@ each supplier's covered deals, upheld claims and refunds in the six months after
 import argparse
 import json
 import math
+import os
 import sys
 from datetime import date
 
@@ -92,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         frame, money = build_backtest(features, outcomes, policy), BACKTEST_MONEY_COLUMNS
     else:
         frame, money = build_scorecard(features, policy), MONEY_COLUMNS
-    (write_json if args.format == "json" else write_csv)(frame, sys.stdout, money)
+    try:
+        (write_json if args.format == "json" else write_csv)(frame, sys.stdout, money)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head` closed the pipe: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

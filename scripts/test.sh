@@ -15,9 +15,9 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
-python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+source scripts/venv.sh requirements-test.txt
 
 export SPARK_LOCAL_IP=127.0.0.1
 export PYTHONDONTWRITEBYTECODE=1
 # duckdb's bindings print harmless reference-leak notes at interpreter exit; keep them out of the report.
-python3 -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)
+"$PY" -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)

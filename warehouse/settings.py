@@ -15,7 +15,6 @@ SETTINGS = {
     "TRUST_APP_DB_URL": (
         "SQLAlchemy URL of the app database: saved policies and the audit trail (default: SQLite data/app.sqlite)"
     ),
-    "TRUST_WAREHOUSE_NAME": "reserved: a name for the warehouse in the app database (not used yet)",
     "TRUST_STATEMENT_TIMEOUT_S": "seconds a dashboard query may run before it is stopped (default 60)",
     "TRUST_ROLES_FILE": "the role map (default config/roles.toml)",
     "TRUST_DEMO_ROLE": "in local demo mode (no [auth]), the role everyone gets (default admin)",
@@ -30,11 +29,6 @@ def _get(name: str) -> str | None:
 def warehouse_url() -> str | None:
     """$TRUST_WAREHOUSE_URL, or None."""
     return _get("TRUST_WAREHOUSE_URL")
-
-
-def warehouse_name() -> str | None:
-    """$TRUST_WAREHOUSE_NAME, or None."""
-    return _get("TRUST_WAREHOUSE_NAME")
 
 
 def app_db_url() -> str:

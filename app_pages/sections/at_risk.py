@@ -19,6 +19,7 @@ from policy.rules import verdict
 from queries import cached
 from ui import format as fmt
 from ui.explain import BADGE_LABELS
+from ui.export import csv_bytes
 
 COLUMNS = (
     "supplier_id",
@@ -106,7 +107,7 @@ def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
     st.dataframe(frame, hide_index=True, column_config=COLUMN_CONFIG, key=f"{key}_table")
     st.download_button(
         f"Download {what} (CSV)",
-        frame.write_csv().encode("utf-8"),
+        csv_bytes(frame),
         file_name=file_name,
         mime="text/csv",
         key=f"{key}_csv",
