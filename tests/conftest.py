@@ -28,3 +28,16 @@ def engine(request):
         eng = create_engine(server.create_database(f"t{next(_db_numbers)}"))
     yield eng
     eng.dispose()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers for a fast loop (`pytest -m "not spark and not browser"`); the README's command runs all."""
+    for item in items:
+        path = str(item.fspath)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "/tests/browser/" in path:
+            item.add_marker(pytest.mark.browser)
+        if "spark_cluster" in fixtures or "spark" in item.nodeid.lower():
+            item.add_marker(pytest.mark.spark)
+        if "pg_server" in fixtures or "postgresql" in item.nodeid:
+            item.add_marker(pytest.mark.pg)
