@@ -11,6 +11,7 @@ from app_pages.sections.at_risk import render_at_risk
 from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import BADGES, evaluate
+from policy.derived import with_derived
 from policy.flip import explain as flip_explain
 from policy.flip import next_assessment, project
 from queries import cached
@@ -59,6 +60,7 @@ SORTS = {  # label → (column, descending by default); an allow-list, never a c
     "Name": ("name", False),
 }
 MONEY = st.column_config.NumberColumn
+AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
 COLUMN_CONFIG = {
     "supplier_id": st.column_config.NumberColumn("Id", format="%d", pinned=True),
     "name": st.column_config.TextColumn("Supplier", pinned=True),
@@ -74,17 +76,17 @@ COLUMN_CONFIG = {
     "refunds_12m_usd": MONEY("Refunds 12m", format="dollar"),
     "ta_amount_usd": MONEY("TA Amount", format="dollar", help="Trade Assurance Amount"),
     "open_exposure_usd": MONEY("Open exposure", format="dollar"),
-    "amount_left_usd": MONEY("Amount left", format="dollar", help="Trade Assurance Amount − open exposure"),
+    "amount_left_usd": MONEY(
+        "Amount left", format="dollar", help="Trade Assurance Amount − open exposure; — without the badge"
+    ),
 }
 
 
 def scored_suppliers(features: pl.DataFrame, policy) -> pl.DataFrame:
-    """Features joined with the policy's verdict, plus amount_left_usd; badge shown as words."""
+    """Features joined with the policy's verdict, plus the derived figures (policy.derived); badge as words."""
     verdict = evaluate(features, policy, margins=False)
-    return features.join(verdict, on="supplier_id", how="left", maintain_order="left").with_columns(
-        (pl.col("ta_amount_usd") - pl.col("open_exposure_usd")).alias("amount_left_usd"),
-        pl.col("badge").cast(pl.String),
-    )
+    scored = features.join(verdict, on="supplier_id", how="left", maintain_order="left")
+    return with_derived(scored).with_columns(pl.col("badge").cast(pl.String))
 
 
 def search(frame: pl.DataFrame, text: str) -> pl.DataFrame:
@@ -216,7 +218,11 @@ else:
     money = st.columns(4)
     money[0].metric("Trade Assurance Amount", fmt.money(row["ta_amount_usd"]))
     money[1].metric("Open exposure", fmt.money(row["open_exposure_usd"]))
-    money[2].metric("Amount left", fmt.money(row["amount_left_usd"]), help="Trade Assurance Amount − open exposure")
+    money[2].metric(
+        "Amount left",
+        fmt.money(row["amount_left_usd"]),
+        help="Trade Assurance Amount − open exposure; — without the badge",
+    )
     money[3].metric(
         "Claims / refunds, 12 months", f"{fmt.count(row['claims_12m'])} / {fmt.money(row['refunds_12m_usd'])}"
     )
