@@ -66,6 +66,8 @@ def current_user() -> User:
         return User(email=None, role=None, demo=False, signed_in=False)
     email = st.user.get("email")
     email = email.strip().lower() if isinstance(email, str) else None
+    if st.user.get("email_verified") is False:  # an unverified address proves nothing: it gets no role
+        email = None
     return User(email=email, role=role_map().role_for(email), demo=False, signed_in=True)
 
 

@@ -199,6 +199,15 @@ def test_an_unknown_signed_in_user_sees_no_data(make_app):
     assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in PAGES)
 
 
+def test_an_unverified_address_gets_no_role(make_app):
+    """pia@example.com is a policy owner in the role map, but the identity provider has not verified it."""
+    at = make_app({"is_logged_in": True, "email": "pia@example.com", "email_verified": False}).run()
+    assert not at.exception, at.exception
+    assert "Ask an admin" in at.warning[0].value
+    assert not at.metric and not at.dataframe and not at.sidebar.date_input
+    assert all(not_in_navigation(at, f"app_pages/{p}.py") for p in PAGES)
+
+
 def test_a_broken_role_map_is_named_and_shows_no_data(make_app, tmp_path):
     (tmp_path / "roles.toml").write_text('[roles]\n"pia@example.com" = "owner"\n')
     at = make_app({"is_logged_in": True, "email": "pia@example.com"}).run()
