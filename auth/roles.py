@@ -107,6 +107,8 @@ def parse_role_map(text: str, source: str = "roles file") -> RoleMap:
             raise RoleConfigError(f"{where}: the role must be text, one of {', '.join(ROLES)}.")
         check_role(role, where)
         name = key.strip().lower()
+        if name in addresses or name in domains:  # "Pia@example.com " and "pia@example.com" are one person
+            raise RoleConfigError(f"{where}: the same address or domain is listed twice (case and spaces ignored).")
         if _DOMAIN.match(name):
             domains[name] = role
         elif _EMAIL.match(name):
@@ -126,4 +128,12 @@ def load_role_map(path: Path | str | None = None) -> RoleMap:
             f"No role map at {path.name}: copy config/roles.example.toml to config/roles.toml "
             "(or set TRUST_ROLES_FILE) and list who may sign in."
         ) from None
+    except IsADirectoryError:
+        raise RoleConfigError(
+            f"The role map {path.name} is a folder: TRUST_ROLES_FILE must name a file."
+        ) from None
+    except UnicodeDecodeError:
+        raise RoleConfigError(f"The role map {path.name} is not UTF-8 text: save it as UTF-8.") from None
+    except OSError as exc:
+        raise RoleConfigError(f"The role map {path.name} could not be read ({exc.strerror}).") from None
     return parse_role_map(text, source=path.name)

@@ -78,6 +78,21 @@ def test_a_missing_file_says_what_to_do(tmp_path):
         load_role_map(tmp_path / "roles.toml")
 
 
+def test_entries_differing_only_by_case_or_spaces_are_refused():
+    text = '[roles]\n"pia@example.com" = "policy_owner"\n"Pia@Example.com " = "admin"\n'
+    with pytest.raises(RoleConfigError, match=r"roles.toml: entry 'Pia@Example.com ': the same address"):
+        parse_role_map(text, source="roles.toml")
+
+
+def test_an_unreadable_role_map_is_named(tmp_path):
+    with pytest.raises(RoleConfigError, match="The role map folder is a folder"):
+        load_role_map(tmp_path.joinpath("folder").mkdir() or tmp_path / "folder")
+    latin1 = tmp_path / "roles.toml"
+    latin1.write_bytes('[roles]\n"jos\xe9@example.com" = "admin"\n'.encode("latin-1"))
+    with pytest.raises(RoleConfigError, match="The role map roles.toml is not UTF-8 text"):
+        load_role_map(latin1)
+
+
 def test_the_shipped_example_is_valid():
     roles = load_role_map(REPO / "config" / "roles.example.toml")
     assert {roles.role_for(e) for e in ("ana.admin@example.com", "pia.policy@example.com", "x@example.com")} == {
