@@ -129,9 +129,7 @@ def load_role_map(path: Path | str | None = None) -> RoleMap:
             "(or set TRUST_ROLES_FILE) and list who may sign in."
         ) from None
     except IsADirectoryError:
-        raise RoleConfigError(
-            f"The role map {path.name} is a folder: TRUST_ROLES_FILE must name a file."
-        ) from None
+        raise RoleConfigError(f"The role map {path.name} is a folder: TRUST_ROLES_FILE must name a file.") from None
     except UnicodeDecodeError:
         raise RoleConfigError(f"The role map {path.name} is not UTF-8 text: save it as UTF-8.") from None
     except OSError as exc:

@@ -72,13 +72,19 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # INTEGER on DuckDB and PostgreSQL
 INTEGER_RE = r"^[+-]?0*\d{1,10}$"
 # numeric(14,2): up to 12 digits before the point, 2 after (further trailing zeros are harmless).
 MONEY_RE = r"^[+-]?0*\d{1,12}(\.\d{1,2}0*)?$"
-TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$"
+TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$"
+ZONE_RE = r"(Z|[+-]\d{2}:\d{2})$"
+# Timestamps outside these years are mistakes (a 9999-12-31 placeholder), and overflow date arithmetic.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2099
 COUNTRY_RE = r"^[A-Z]{2}$"
 
 EXPECTED = {
     "integer": f"a whole number between {INT_MIN} and {INT_MAX}",
     "money": "an amount with at most 2 decimals, like 25.88",
-    "timestamp": "a timestamp like 2024-01-02 03:04:05 (a T instead of the space and fractions of a second are fine)",
+    "timestamp": (
+        "a timestamp from 1970 to 2099 like 2024-01-02 03:04:05 (a T instead of the space, fractions of a second, "
+        "Z or an offset such as +02:00 are fine)"
+    ),
     "boolean": "true or false",
     "country": "a two-letter country code in capitals, like CN",
     "text": "some text",
@@ -371,10 +377,24 @@ def _parse_expr(kind: str, name: str, words: tuple[str, ...] | None) -> pl.Expr:
     if kind == "money":
         return pl.when(c.str.contains(MONEY_RE)).then(c.cast(pl.Decimal(14, 2), strict=False))
     if kind == "timestamp":
-        text = c.str.replace("T", " ", literal=True)
+        zone = c.str.extract(ZONE_RE, 1)
+        text = c.str.replace(ZONE_RE, "").str.replace("T", " ", literal=True)
         text = pl.when(text.str.len_bytes() == 10).then(text + " 00:00:00").otherwise(text)
-        value = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
-        return pl.when(c.str.contains(TIMESTAMP_RE) & (value.dt.year() >= 1)).then(value)
+        local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+        offset_minutes = (
+            pl.when(zone.is_null() | (zone == "Z"))
+            .then(0)
+            .otherwise(
+                (
+                    zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                    + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
+                )
+                * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
+            )
+        )
+        value = local - pl.duration(minutes=offset_minutes)  # other offsets are converted to UTC
+        in_range = value.dt.year().is_between(EARLIEST_YEAR, LATEST_YEAR) & local.dt.year().is_between(1, 9998)
+        return pl.when(c.str.contains(TIMESTAMP_RE) & in_range).then(value)
     if kind == "boolean":
         lower = c.str.to_lowercase()
         return pl.when(lower.is_in(["true", "false"])).then(lower == "true")

@@ -159,6 +159,19 @@ def test_a_hand_made_extract_loads_in_every_format(preloaded, tmp_path, suffix):
     assert claims[51]["refund_usd"] == Decimal("0.00")
 
 
+def test_timestamps_with_z_or_an_offset_load_as_utc(engine, tmp_path):
+    """PRODUCT.md: a `Z` or `+00:00` loads as it is; other offsets are converted to UTC (by hand below)."""
+    tables = {name: [list(r) for r in table_rows] for name, table_rows in EXTRACT.items()}
+    tables["suppliers"][0][4] = "2024-01-01T10:00:00Z"  # 10:00 UTC
+    tables["suppliers"][0][5] = "2024-02-01T02:30:00+02:00"  # 00:30 UTC
+    tables["suppliers"][1][4] = "2024-01-04T23:30:00.250-09:00"  # next day 08:30:00.250 UTC
+    load_directory(write_extract(tmp_path / "z", tables), engine)
+    suppliers = rows(engine, "suppliers")
+    assert suppliers[10]["registered_at"] == datetime(2024, 1, 1, 10, 0)
+    assert suppliers[10]["ta_enrolled_at"] == datetime(2024, 2, 1, 0, 30)
+    assert suppliers[11]["registered_at"] == datetime(2024, 1, 5, 8, 30, 0, 250000)
+
+
 def test_parquet_with_native_types_loads(engine, tmp_path):
     directory = tmp_path / "x"
     directory.mkdir()
@@ -334,8 +347,20 @@ BAD_EXTRACTS = {
         ("orders.csv", 2, "placed_at", "timestamp"),
     ),
     "not ISO": (change("claims", 2, "filed_at", "03/25/2024"), ("claims.csv", 2, "filed_at", "timestamp")),
-    "with a zone": (
-        change("suppliers", 1, "registered_at", "2024-01-01T00:00:00Z"),
+    "far future placeholder": (
+        change("claims", 1, "resolved_at", "9999-12-31 23:59:59"),
+        ("claims.csv", 1, "resolved_at", "from 1970 to 2099"),
+    ),
+    "year 2204": (
+        change("claims", 1, "resolved_at", "2204-03-01 00:00:00"),
+        ("claims.csv", 1, "resolved_at", "from 1970 to 2099"),
+    ),
+    "before 1970": (
+        change("suppliers", 1, "registered_at", "1969-12-31 23:59:59"),
+        ("suppliers.csv", 1, "registered_at", "from 1970 to 2099"),
+    ),
+    "an offset that is no offset": (
+        change("suppliers", 1, "registered_at", "2024-01-01T00:00:00+5"),
         ("suppliers.csv", 1, "registered_at", "timestamp"),
     ),
     "missing column": (drop_column("orders", "ship_by"), ("orders.csv", None, "ship_by", "missing column")),
