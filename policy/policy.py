@@ -24,6 +24,23 @@ MAX_DAYS = 36_500
 MAX_ORDERS = 1_000_000_000
 MAX_MULTIPLIER = 100
 MAX_GRACE_ASSESSMENTS = 24
+MAX_POLICY_BYTES = 100_000
+
+
+def _shown(key) -> str:
+    """A key as it may be echoed in a message: at most 60 characters."""
+    text = str(key)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json object hook: a key given twice is an error naming it (which value would win is a guess)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise PolicyError(_shown(key), "given twice in the policy; keep one")
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -57,16 +74,20 @@ class Policy:
         known = {f.name for f in fields(cls)}
         for key in values:
             if key not in known:
-                raise PolicyError(str(key), f"unknown key; expected one of {', '.join(sorted(known))}")
+                raise PolicyError(_shown(key), f"unknown key; expected one of {', '.join(sorted(known))}")
         clean = {key: _coerce(key, value) for key, value in values.items()}
         return replace(base or cls(), **clean)
 
     @classmethod
     def from_json(cls, text: str, source: str = "policy") -> "Policy":
         try:
-            values = json.loads(text)
+            values = json.loads(text, object_pairs_hook=_refuse_duplicates)
+        except RecursionError:
+            raise PolicyError(source, "not a policy (nested too deeply)")
         except json.JSONDecodeError as exc:
             raise PolicyError(source, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
+        except PolicyError:  # a duplicate key (_refuse_duplicates)
+            raise
         except ValueError:  # an integer literal beyond Python's digit limit
             raise PolicyError(source, "not valid JSON (a number with too many digits)")
         return cls.from_mapping(values)
@@ -75,9 +96,16 @@ class Policy:
     def from_file(cls, path: str | Path) -> "Policy":
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_POLICY_BYTES + 1)
         except OSError as exc:
             raise PolicyError(str(path), f"cannot read the policy file ({exc.strerror})")
+        if len(data) > MAX_POLICY_BYTES:
+            raise PolicyError(
+                str(path), f"the policy file is over {MAX_POLICY_BYTES // 1000} kB; a policy is a few lines"
+            )
+        try:
+            text = data.decode("utf-8-sig")  # a UTF-8 byte-order mark, as editors on Windows write, is fine
         except UnicodeDecodeError:
             raise PolicyError(str(path), "the policy file is not UTF-8 text")
         return cls.from_json(text, source=str(path))

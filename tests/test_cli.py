@@ -301,13 +301,36 @@ def test_url_from_the_environment(duckdb_url, default_csv):
         ('{"amount_floor_usd": 10, "amount_cap_usd": 5}', ["floor"]),
         ("{min_orders_6m: 3", ["not valid JSON"]),
         ('{"min_gmv_6m_usd": 1' + "0" * 400 + "}", ["min_gmv_6m_usd"]),
+        ('{"min_orders_6m": 3, "min_orders_6m": 5}', ["min_orders_6m: given twice"]),
+        ("[" * 40_000 + "]" * 40_000, ["nested too deeply"]),
+        ('{"' + "k" * 200_000 + '": 1}', ["over 100 kB"]),
+        ('{"' + "k" * 90_000 + '": 1}', ["k" * 60 + "…: unknown key"]),
     ],
-    ids=["out-of-range", "unknown-key", "wrong-type", "floor-above-cap", "bad-json", "huge-number"],
+    ids=[
+        "out-of-range",
+        "unknown-key",
+        "wrong-type",
+        "floor-above-cap",
+        "bad-json",
+        "huge-number",
+        "duplicate-key",
+        "deep",
+        "too-big",
+        "long-key-shortened",
+    ],
 )
 def test_bad_policy_file_is_a_clear_error(duckdb_url, tmp_path, content, words):
     path = tmp_path / "bad.json"
     path.write_text(content)
     assert_clean_failure(run("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(path)), *words)
+
+
+def test_a_policy_file_with_a_utf8_bom_is_read(duckdb_url, tmp_path, default_csv):
+    path = tmp_path / "bom.json"
+    path.write_bytes("\ufeff{}".encode())  # an empty policy: the default, so the default's output
+    result = run("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == default_csv
 
 
 def test_missing_policy_file_is_a_clear_error(duckdb_url, tmp_path):
