@@ -46,6 +46,21 @@ def resolve_url(url: str | None = None) -> str:
     return url or settings.warehouse_url() or DEFAULT_URL
 
 
+def warehouse_key(url: str | None = None) -> str:
+    """The name a warehouse's saved policies, assessments and audit entries are kept under.
+
+    $TRUST_WAREHOUSE_NAME when the operator gives one for the configured warehouse, else the resolved
+    URL with its password left out (a key must never carry a secret), e.g. ``postgresql+psycopg://trust@db/wh``.
+    """
+    resolved = resolve_url(url)
+    if settings.warehouse_name() and resolved == resolve_url(None):
+        return settings.warehouse_name()
+    try:
+        return make_url(resolved)._replace(password=None).render_as_string(hide_password=False)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
+        raise WarehouseError("The warehouse URL is not a valid SQLAlchemy URL.") from exc
+
+
 def backend(url: str) -> str:
     """The backend name of a warehouse URL (duckdb, postgresql or hive), checked against the allow-list."""
     try:

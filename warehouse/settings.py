@@ -18,6 +18,10 @@ SETTINGS = {
     "TRUST_STATEMENT_TIMEOUT_S": "seconds a dashboard query may run before it is stopped (default 60)",
     "TRUST_ROLES_FILE": "the role map (default config/roles.toml)",
     "TRUST_DEMO_ROLE": "in local demo mode (no [auth]), the role everyone gets (default admin)",
+    "TRUST_WAREHOUSE_NAME": (
+        "the name saved policies, the current mark, assessments and the audit trail are kept under "
+        "(default: the warehouse URL without its password)"
+    ),
 }
 
 
@@ -49,3 +53,8 @@ def roles_file() -> Path:
 def demo_role() -> str:
     """$TRUST_DEMO_ROLE, else admin."""
     return _get("TRUST_DEMO_ROLE") or "admin"
+
+
+def warehouse_name() -> str | None:
+    """$TRUST_WAREHOUSE_NAME, or None."""
+    return _get("TRUST_WAREHOUSE_NAME")
