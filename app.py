@@ -8,19 +8,20 @@ import logging
 import streamlit as st
 
 from app_pages.sections.context import sidebar
-from auth.roles import RoleConfigError, can_see
+from auth.roles import RoleConfigError, can_see, role_label, roles_for
 from auth.session import DEMO_BANNER, User, current_user
 from data.generate import ensure_demo_warehouse
 from warehouse.connection import DEFAULT_URL, WarehouseError, resolve_url
 
 st.set_page_config(page_title="Trade Assurance trust", page_icon="🛡️", layout="wide")
 
-PAGES = (  # page id (auth.roles.PAGES), file, title, icon
-    ("overview", "app_pages/overview.py", "Overview", "🏠"),
-    ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎"),
-    ("uptake", "app_pages/uptake.py", "Program uptake", "📈"),
-    ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪"),
-    ("audit", "app_pages/audit.py", "Audit", "📜"),
+PAGES = (  # page id (auth.roles.PAGES), file, title, icon, shown in the navigation
+    ("overview", "app_pages/overview.py", "Overview", "🏠", True),
+    ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎", True),
+    ("supplier", "app_pages/supplier.py", "Supplier profile", "🪪", False),  # opened from Supplier vetting
+    ("uptake", "app_pages/uptake.py", "Program uptake", "📈", True),
+    ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪", True),
+    ("audit", "app_pages/audit.py", "Audit", "📜", True),
 )
 UNREACHABLE = "The warehouse could not be reached or queried. Check that it is running, then reload the page."
 
@@ -49,6 +50,31 @@ def _no_access(user: User):
     return page
 
 
+def _not_for_role(user: User, page_id: str, title: str):
+    """A page outside the role: its URL still opens, and says who may see it instead of showing another page."""
+
+    def page() -> None:
+        st.title(title)
+        allowed = [role_label(r) for r in roles_for(page_id)]
+        who = allowed[0] if len(allowed) == 1 else ", ".join(allowed[:-1]) + " and " + allowed[-1]
+        st.warning(
+            f"{title} is open to the {who} roles; your role, {role_label(user.role)}, does not include it. "
+            "Ask an admin if you need it.",
+            icon=":material/lock:",
+        )
+        st.page_link("app_pages/overview.py", label="Go to the Overview", icon=":material/home:")
+
+    return page
+
+
+def _config_error(message: str):
+    def page() -> None:
+        st.title("Trade Assurance trust")
+        st.error(message, icon=":material/error:")
+
+    return page
+
+
 def _stop_with(page, title: str) -> None:
     """Route every URL to one page that shows no data, then stop."""
     st.navigation([st.Page(page, title=title, default=True)], position="hidden").run()
@@ -57,9 +83,8 @@ def _stop_with(page, title: str) -> None:
 
 try:
     user = current_user()
-except RoleConfigError as exc:
-    st.error(f"Access is not configured correctly — {exc}")
-    st.stop()
+except RoleConfigError as exc:  # every URL shows the message: no page list, no data
+    _stop_with(_config_error(f"Access is not configured correctly — {exc}"), "Access not configured")
 if not user.demo and not user.signed_in:
     _stop_with(_sign_in, "Sign in")
 if user.role is None:
@@ -70,9 +95,10 @@ if resolve_url() == DEFAULT_URL:
 
 pages = st.navigation(
     [
-        st.Page(path, title=title, icon=icon, default=page_id == "overview")
-        for page_id, path, title, icon in PAGES
+        st.Page(path, title=title, icon=icon, default=page_id == "overview", visibility="visible" if nav else "hidden")
         if can_see(user.role, page_id)
+        else st.Page(_not_for_role(user, page_id, title), title=title, url_path=page_id, visibility="hidden")
+        for page_id, path, title, icon, nav in PAGES
     ]
 )
 if user.demo:

@@ -1,33 +1,30 @@
-"""Supplier vetting: find a supplier, read its storefront trust card and why it has its badge, compare up to four.
+"""Supplier vetting: find a supplier, open its profile, see who is at risk, compare up to four side by side.
 
-Warehouse text (names, categories, countries) is shown only with st.text, in tables or as option labels,
+Everything that shapes the view (search, badge filter, minimum deals, sort, compare picks) is in the URL,
+only where it differs from the default, so a copied link reopens the same rows. Choosing a supplier (a row,
+an id, a link with ?supplier=) opens the Supplier profile page at the top of the screen, with a link back
+to this view. Warehouse text (names, categories, countries) is shown only in tables or as option labels,
 never as Markdown or HTML: a supplier's name may hold `<script>` or a Markdown link.
 """
 
 import polars as pl
 import streamlit as st
 
+from app_pages.sections import url_state
 from app_pages.sections.at_risk import render_at_risk
-from app_pages.sections.context import current_view
+from app_pages.sections.context import current_view, refuse, remember, restore, shared_params
+from app_pages.sections.profile import scored_suppliers
 from auth.session import require_page
-from policy import BADGES, evaluate
-from policy.derived import with_derived
-from policy.flip import explain as flip_explain
-from policy.flip import next_assessment, project
+from policy import BADGES
 from queries import cached
 from ui import format as fmt
-from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
-from ui.explain import (
-    BADGE_LABELS,
-    badge_reason,
-    compare_table,
-    escape_markdown,
-    explain_rules,
-    supplier_label,
-)
+from ui.explain import BADGE_LABELS, compare_table, escape_markdown, supplier_label
 from ui.export import csv_bytes
 
 MAX_ROWS = 10_000  # rows sent to the browser; search, filters and sorting pick which
+MAX_COMPARE = 4
+OPEN = "open_supplier"  # a supplier chosen in this run's callbacks: its profile opens
+BACK = "vetting_params"  # this page's URL parameters, for the profile's link back
 TABLE_COLUMNS = (
     "supplier_id",
     "name",
@@ -45,33 +42,48 @@ TABLE_COLUMNS = (
     "open_exposure_usd",
     "amount_left_usd",
 )
-SORTS = {  # label → (column, descending by default); an allow-list, never a column name from input
-    "Deal value, 12 months": ("value_12m_usd", True),
-    "Covered deals, 12 months": ("deals_12m", True),
-    "Trade Assurance Amount": ("ta_amount_usd", True),
-    "Amount left": ("amount_left_usd", False),
-    "Open exposure": ("open_exposure_usd", True),
-    "On-time rate": ("on_time_rate_6m", False),
-    "Response rate": ("response_rate_30d", False),
-    "Median response time": ("median_response_hours_30d", True),
-    "Claims, 12 months": ("claims_12m", True),
-    "Refunds, 12 months": ("refunds_12m_usd", True),
-    "Supplier id": ("supplier_id", False),
-    "Name": ("name", False),
+SORTS = {  # column → (label, descending by default); an allow-list, never a column name from input
+    "value_12m_usd": ("Deal value, 12 months", True),
+    "deals_12m": ("Covered deals, 12 months", True),
+    "ta_amount_usd": ("Trade Assurance Amount", True),
+    "amount_left_usd": ("Amount left", False),
+    "open_exposure_usd": ("Open exposure", True),
+    "on_time_rate_6m": ("On-time rate", False),
+    "response_rate_30d": ("Response rate", False),
+    "median_response_hours_30d": ("Median response time", True),
+    "claims_12m": ("Claims, 12 months", True),
+    "refunds_12m_usd": ("Refunds, 12 months", True),
+    "supplier_id": ("Supplier id", False),
+    "name": ("Name", False),
 }
+PARAMS = (  # URL key = widget key
+    url_state.Param("search", url_state.text(100), str, "", "expected a search of at most 100 characters."),
+    url_state.Param(
+        "badge_filter", url_state.choices(BADGES), url_state.joined, [], f"expected badges from {', '.join(BADGES)}."
+    ),
+    url_state.Param(
+        "min_deals", url_state.whole(0, 10**9), str, 0, "expected a whole number of deals from 0 to 1,000,000,000."
+    ),
+    url_state.Param(
+        "sort", url_state.choice(list(SORTS)), str, "value_12m_usd", f"expected one of {', '.join(SORTS)}."
+    ),
+    url_state.Param("reverse", url_state.flag, url_state.lowered, False, "expected true or false."),
+    url_state.Param(
+        "compare", url_state.ids(MAX_COMPARE), url_state.joined, [], "expected up to four supplier ids such as 3,17."
+    ),
+)
 MONEY = st.column_config.NumberColumn
-AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
-COLUMN_CONFIG = {
-    "supplier_id": st.column_config.NumberColumn("Id", format="%d", pinned=True),
-    "name": st.column_config.TextColumn("Supplier", pinned=True),
+COLUMN_CONFIG = {  # nothing pinned: on a phone pinned columns would fill the screen
+    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
+    "name": st.column_config.TextColumn("Supplier"),
     "country_code": st.column_config.TextColumn("Country"),
     "category": st.column_config.TextColumn("Category"),
     "badge": st.column_config.TextColumn("Badge"),
     "deals_12m": st.column_config.NumberColumn("Deals 12m", format="localized"),
     "value_12m_usd": MONEY("Value 12m", format="dollar"),
-    "response_rate_30d": st.column_config.NumberColumn("Response rate", format="percent", step=0.1),
+    "response_rate_30d": st.column_config.NumberColumn("Response rate", format="percent"),
     "median_response_hours_30d": st.column_config.NumberColumn("Median reply", format="%.1f h"),
-    "on_time_rate_6m": st.column_config.NumberColumn("On-time", format="percent", step=0.1),
+    "on_time_rate_6m": st.column_config.NumberColumn("On-time", format="percent"),
     "claims_12m": st.column_config.NumberColumn("Claims 12m", format="localized"),
     "refunds_12m_usd": MONEY("Refunds 12m", format="dollar"),
     "ta_amount_usd": MONEY("TA Amount", format="dollar", help="Trade Assurance Amount"),
@@ -80,13 +92,6 @@ COLUMN_CONFIG = {
         "Amount left", format="dollar", help="Trade Assurance Amount − open exposure; — without the badge"
     ),
 }
-
-
-def scored_suppliers(features: pl.DataFrame, policy) -> pl.DataFrame:
-    """Features joined with the policy's verdict, plus the derived figures (policy.derived); badge as words."""
-    verdict = evaluate(features, policy, margins=False)
-    scored = features.join(verdict, on="supplier_id", how="left", maintain_order="left")
-    return with_derived(scored).with_columns(pl.col("badge").cast(pl.String))
 
 
 def search(frame: pl.DataFrame, text: str) -> pl.DataFrame:
@@ -102,22 +107,33 @@ def search(frame: pl.DataFrame, text: str) -> pl.DataFrame:
 
 
 def _open_selected_row() -> None:
-    """Row selected in the table → the profile's supplier id (and so the URL's ?supplier=)."""
+    """Row selected in the table → open that supplier's profile."""
     rows = st.session_state["supplier_table"]["selection"]["rows"]
     shown = st.session_state.get("_shown_supplier_ids", [])
     if rows and rows[0] < len(shown):
-        st.session_state["supplier"] = shown[rows[0]]
+        st.session_state[OPEN] = shown[rows[0]]
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
-    return csv_bytes(frame)
+def _open_typed_id() -> None:
+    if st.session_state.get("supplier") is not None:
+        st.session_state[OPEN] = int(st.session_state["supplier"])
+
+
+def open_profile(supplier_id: int) -> None:
+    """Go to the Supplier profile page (the sidebar's view and this page's state travel along)."""
+    st.switch_page("app_pages/supplier.py", query_params={"supplier": str(supplier_id)})
 
 
 require_page("suppliers")
 view = current_view()
+chosen_id = st.session_state.pop(OPEN, None)
+if chosen_id is None and "supplier" in st.query_params:  # an older link: ?supplier= on this page (checked)
+    chosen_id = int(st.query_params["supplier"])
+if chosen_id is not None:
+    open_profile(chosen_id)
+
 st.title("Supplier vetting")
 st.caption(f"As of {view.as_of:%Y-%m-%d} (midnight UTC) · policy: {escape_markdown(view.policy_name)}")
-
 features = cached.features(view.url, view.as_of)
 if features.is_empty():
     st.info(
@@ -126,19 +142,35 @@ if features.is_empty():
     )
     st.stop()
 everyone = scored_suppliers(features, view.policy)
+linked = restore(PARAMS, {p.key: p.key for p in PARAMS})
+unknown = [i for i in linked.get("compare", []) if i not in set(everyone["supplier_id"].to_list())]
+if unknown:
+    missing = ", ".join(map(str, unknown))
+    refuse([url_state.problem("compare", [url_state.joined(linked["compare"])], f"no supplier has id {missing}.")])
+    st.session_state["compare"] = []
 
 # --- The table -------------------------------------------------------------------------------------------
-controls = st.columns([3, 2, 1.2, 2, 1.3])
+controls = st.columns([3, 2, 1.2, 2, 1.3, 1.5])
 query = controls[0].text_input(
     "Search", key="search", placeholder="Name or supplier id", help="Plain text: matches part of a name, or an id."
 )
 badges = controls[1].multiselect(
     "Badge", BADGES, format_func=BADGE_LABELS.get, key="badge_filter", placeholder="All badges"
 )
-min_deals = controls[2].number_input("Min deals 12m", min_value=0, value=0, step=1, key="min_deals")
-sort_label = controls[3].selectbox("Sort by", list(SORTS), key="sort")
-sort_column, descending = SORTS[sort_label]
-descending = controls[4].toggle("Descending", value=descending, key=f"descending_{sort_column}")
+min_deals = controls[2].number_input("Min deals 12m", min_value=0, step=1, key="min_deals")
+sort_column = controls[3].selectbox("Sort by", list(SORTS), format_func=lambda c: SORTS[c][0], key="sort")
+reverse = controls[4].toggle("Reverse order", key="reverse", help="Flip the usual order of the chosen column.")
+controls[5].number_input(
+    "Open supplier id",
+    min_value=0,
+    max_value=url_state.MAX_ID,
+    value=None,
+    step=1,
+    key="supplier",
+    on_change=_open_typed_id,
+    placeholder="Id",
+)
+descending = SORTS[sort_column][1] != reverse
 
 matches = search(view.filter(everyone), query or "")
 if badges:
@@ -160,7 +192,8 @@ if shown.is_empty():
             "No supplier passes these filters — lower the minimum deals, pick more badges or widen the sidebar filters."
         )
 else:
-    more = f" (the first {fmt.count(shown.height)} by {sort_label.lower()})" if matches.height > shown.height else ""
+    sort_words = f"{SORTS[sort_column][0].lower()}{', reversed' if reverse else ''}"
+    more = f" (the first {fmt.count(shown.height)} by {sort_words})" if matches.height > shown.height else ""
     st.caption(
         f"{fmt.count(matches.height)} of {fmt.count(everyone.height)} suppliers{more}. "
         "Select a row to open its profile."
@@ -175,7 +208,7 @@ else:
     )
     st.download_button(
         "Download this table (CSV)",
-        _csv(shown),
+        csv_bytes(shown),
         file_name=f"suppliers_{view.as_of:%Y-%m-%d}.csv",
         mime="text/csv",
         key="download_suppliers",
@@ -184,146 +217,16 @@ else:
 
 render_at_risk(view)  # badge holders one event from losing it, for category managers
 
-# --- The profile -----------------------------------------------------------------------------------------
-st.subheader("Supplier profile")
-supplier_id = st.number_input(
-    "Supplier id",
-    min_value=0,
-    value=None,
-    step=1,
-    key="supplier",
-    bind="query-params",
-    placeholder="Select a row above or type an id",
-    help="The URL keeps this id, so a copied link reopens the profile.",
-)
-profile = everyone.filter(pl.col("supplier_id") == supplier_id) if supplier_id is not None else everyone.clear()
-if supplier_id is None:
-    st.info("Select a row in the table, or type a supplier id, to open its profile.")
-elif profile.is_empty():
-    st.info(f"No supplier has id {supplier_id} — pick one from the table above or check the id.")
-else:
-    row = profile.row(0, named=True)
-    with st.container(border=True):
-        st.caption("Storefront trust card, as a buyer sees it")
-        st.text(row["name"])
-        st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
-        card = st.columns([1.6, 1, 1, 1, 1])
-        card[0].metric("Badge", BADGE_LABELS[row["badge"]])
-        card[1].metric("Covered deals, 12 months", fmt.count(row["deals_12m"]))
-        card[2].metric("Deal value, 12 months", fmt.money(row["value_12m_usd"]))
-        card[3].metric("Replies within 24 h", fmt.percent(row["response_rate_30d"], 0))
-        card[4].metric("Median reply time", fmt.hours(row["median_response_hours_30d"]))
-    st.text(badge_reason(row, row["badge"], view.policy))
-
-    money = st.columns(4)
-    money[0].metric("Trade Assurance Amount", fmt.money(row["ta_amount_usd"]))
-    money[1].metric("Open exposure", fmt.money(row["open_exposure_usd"]))
-    money[2].metric(
-        "Amount left",
-        fmt.money(row["amount_left_usd"]),
-        help="Trade Assurance Amount − open exposure; — without the badge",
-    )
-    money[3].metric(
-        "Claims / refunds, 12 months", f"{fmt.count(row['claims_12m'])} / {fmt.money(row['refunds_12m_usd'])}"
-    )
-
-    st.markdown("**Every rule, the supplier's value and the distance to the threshold**")
-    st.dataframe(
-        explain_rules(row, view.policy),
-        key="rules_table",
-        hide_index=True,
-        column_config={
-            "rule": "Rule",
-            "value": "Value",
-            "threshold": "Threshold",
-            "result": "Result",
-            "in_plain_words": st.column_config.TextColumn("In plain words", width="large"),
-        },
-    )
-
-    now = features.filter(pl.col("supplier_id") == supplier_id)
-    change = flip_explain(now, view.policy)["change"][0]
-    if change:
-        lead = "Would lose the badge with" if row["badge"] == "qualified" else "Smallest change to qualify"
-        st.text(f"{lead}: {change}.")
-
-    upcoming = next_assessment(view.as_of)
-    if view.projects:
-        with st.spinner("Projecting the next monthly assessment…"):
-            future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
-    else:  # activity after the as-of date would leak into the next assessment's windows
-        future = features.clear()
-        st.caption(
-            f"The badge at the next assessment is projected at the latest as-of date ({view.data_end:%Y-%m-%d}) "
-            "only: at an earlier date, activity after it would leak into the projection."
-        )
-    if not future.is_empty():
-        projection = project(now, future, view.policy).row(0, named=True)
-        st.metric(
-            f"Projected badge at the {upcoming:%Y-%m-%d} assessment",
-            BADGE_LABELS[str(projection["projected_badge"])],
-            help="The policy evaluated on the data in the warehouse now, with the windows ending at the next "
-            "monthly assessment: deals and claims leave the windows, nothing new arrives.",
-        )
-        st.caption("A projection assuming no new activity after the data in the warehouse now.")
-        if projection["change"]:
-            st.text(f"Then the smallest change that flips it: {projection['change']}.")
-
-    with st.spinner("Loading 24 months of trends…"):
-        trends = cached.supplier_trends(view.url, int(supplier_id), view.as_of)
-    if trends.is_empty() or (
-        trends["deals"].sum() == 0 and trends["shipments"].sum() == 0 and trends["inquiries"].sum() == 0
-    ):
-        st.info("No covered deals, shipments or inquiries in the last 24 months — there is no trend to draw yet.")
-    else:
-        charts = st.columns(3)
-        charts[0].plotly_chart(deals_value_figure(trends), config=CONFIG, key="trend_deals")
-        charts[1].plotly_chart(on_time_figure(trends, view.policy.min_on_time_rate), config=CONFIG, key="trend_on_time")
-        charts[2].plotly_chart(
-            response_time_figure(trends, view.policy.max_median_response_hours), config=CONFIG, key="trend_response"
-        )
-
-    st.markdown("**Claim history**")
-    with st.spinner("Loading claims…"):
-        claims = cached.claim_history(view.url, int(supplier_id), view.as_of)
-    if claims.is_empty():
-        st.info("No claims were filed on this supplier's orders before the as-of date.")
-    else:
-        claim_rows = claims.select("filed_at", "order_id", "reason", "status", "refund_usd", "claim_id", "resolved_at")
-        st.dataframe(
-            claim_rows,
-            key="claims_table",
-            hide_index=True,
-            column_config={
-                "filed_at": st.column_config.DatetimeColumn("Filed (UTC)", format="YYYY-MM-DD HH:mm"),
-                "order_id": st.column_config.NumberColumn("Order", format="%d"),
-                "reason": "Reason",
-                "status": "Status",
-                "refund_usd": MONEY("Refund", format="dollar"),
-                "claim_id": st.column_config.NumberColumn("Claim", format="%d"),
-                "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
-            },
-        )
-        st.download_button(
-            "Download claim history (CSV)",
-            _csv(claim_rows),
-            file_name=f"claims_supplier_{supplier_id}_{view.as_of:%Y-%m-%d}.csv",
-            mime="text/csv",
-            key="download_claims",
-            on_click="ignore",
-        )
-
 # --- Side-by-side comparison -----------------------------------------------------------------------------
 st.subheader("Compare suppliers")
-already = st.session_state.get("compare", [])
-picked = everyone.filter(pl.col("supplier_id").is_in(already))["supplier_id"].to_list() if already else []
-option_ids = list(dict.fromkeys([*picked, *shown["supplier_id"].to_list()]))
+already = st.session_state.get("compare") or []
+option_ids = list(dict.fromkeys([*already, *shown["supplier_id"].to_list()]))
 names = dict(everyone.filter(pl.col("supplier_id").is_in(option_ids)).select("supplier_id", "name").iter_rows())
 chosen = st.multiselect(
     "Suppliers to compare (up to four, from the table above)",
     option_ids,
     format_func=lambda i: supplier_label(i, names.get(i, "")),
-    max_selections=4,
+    max_selections=MAX_COMPARE,
     key="compare",
     placeholder="Pick suppliers",
 )
@@ -335,9 +238,19 @@ else:
     st.dataframe(side_by_side, key="compare_table", hide_index=True)
     st.download_button(
         "Download comparison (CSV)",
-        _csv(side_by_side),
+        csv_bytes(side_by_side),
         file_name=f"supplier_comparison_{view.as_of:%Y-%m-%d}.csv",
         mime="text/csv",
         key="download_compare",
         on_click="ignore",
     )
+    profile_of = st.selectbox(
+        "Open the profile of", chosen, format_func=lambda i: supplier_label(i, names.get(i, "")), key="compare_open"
+    )
+    if st.button("Open profile", key="compare_open_button", icon=":material/open_in_new:"):
+        open_profile(profile_of)
+
+state = {"search": query or "", "badge_filter": badges, "min_deals": int(min_deals or 0), "sort": sort_column}
+state |= {"reverse": reverse, "compare": list(chosen)}
+st.session_state[BACK] = url_state.encode(state, PARAMS)
+remember(st.session_state[BACK], [p.key for p in PARAMS])

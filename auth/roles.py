@@ -21,9 +21,9 @@ DEFAULT_ROLES_FILE = REPO / "config" / "roles.toml"
 
 ROLES = ("category_manager", "executive", "policy_owner", "admin")
 # Page ids are the file names under app_pages/ without .py.
-PAGES = ("overview", "suppliers", "uptake", "policy_lab", "audit")
+PAGES = ("overview", "suppliers", "supplier", "uptake", "policy_lab", "audit")
 PAGE_ACCESS = {
-    "category_manager": frozenset({"overview", "suppliers"}),
+    "category_manager": frozenset({"overview", "suppliers", "supplier"}),
     "executive": frozenset({"overview", "uptake"}),
     "policy_owner": frozenset({"overview", "policy_lab", "uptake", "audit"}),
     "admin": frozenset(PAGES),
@@ -48,6 +48,16 @@ class PermissionDenied(PermissionError):
 def can_see(role: str | None, page: str) -> bool:
     """Whether `role` may open the page `page` (default deny: unknown roles and pages see nothing)."""
     return page in PAGE_ACCESS.get(role or "", frozenset())
+
+
+def roles_for(page: str) -> tuple[str, ...]:
+    """The roles that may open `page`, in ROLES order."""
+    return tuple(role for role in ROLES if page in PAGE_ACCESS[role])
+
+
+def role_label(role: str) -> str:
+    """A role as people read it: 'policy owner'."""
+    return role.replace("_", " ")
 
 
 def can(role: str | None, action: str) -> bool:

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Caption, Markdown
 
 from tests.apptest import app_test, build_warehouse
 
@@ -137,6 +138,24 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def _flat(node) -> list:
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out.append(child)
+        out.extend(_flat(child))
+    return out
+
+
+def _tiles(at: AppTest) -> dict[str, str]:
+    """The profile's label → value pairs: a caption followed by a bold value (plain text, never cut)."""
+    nodes = _flat(at.main)
+    return {
+        label.value: value.value.strip("*").replace("\\", "")
+        for label, value in zip(nodes, nodes[1:], strict=False)
+        if type(label) is Caption and type(value) is Markdown and value.value.startswith("**")
+    }
+
+
 def test_overview_tiles_are_the_hand_worked_numbers(app):
     at = app.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -227,11 +246,11 @@ def test_profile_explains_every_rule_in_plain_words(app):
     texts = [t.value for t in at.text]
     assert BETA in texts  # shown as plain text, never parsed
     assert not any("<script>" in m.value for m in at.markdown)
-    assert _metrics(at)["Badge"] == "Not qualified"
-    assert _metrics(at)["Covered deals, 12 months"] == "1"
-    assert _metrics(at)["Deal value, 12 months"] == "$8,750"
-    assert _metrics(at)["Replies within 24 h"] == "0%"
-    assert _metrics(at)["Median reply time"] == "30.0 h"
+    assert _tiles(at)["Badge"] == "Not qualified"
+    assert _tiles(at)["Covered deals, 12 months"] == "1"
+    assert _tiles(at)["Deal value, 12 months"] == "$8,750"
+    assert _tiles(at)["Replies within 24 h"] == "0.0%"
+    assert _tiles(at)["Median reply time"] == "30.0 h"
     words = _frame(at, "in_plain_words")["in_plain_words"].tolist()
     assert words == [
         "account is 1,643 days old against 180 needed",
@@ -259,8 +278,8 @@ def test_profile_projects_the_next_assessment(app):
     words = table["in_plain_words"].tolist()
     assert words[0] == "account is 20 days too young"
     assert words[5:] == ["no inquiries to answer: passes", "no answered inquiries in 30 days: passes"]
-    assert _metrics(at)["Badge"] == "Not qualified"
-    assert _metrics(at)["Projected badge at the 2024-08-01 assessment"] == "Qualified"
+    assert _tiles(at)["Badge"] == "Not qualified"
+    assert _tiles(at)["Projected badge at the 2024-08-01 assessment"] == "Qualified"
     assert any("assuming no new activity" in c.value for c in at.caption)
     assert any(info.value.startswith("No claims were filed") for info in at.info)
 
@@ -272,11 +291,11 @@ def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
     assert at.sidebar.date_input(key="as_of").value.isoformat() == "2024-06-01"
     assert [t.value for t in at.text][0] == "Alpha Tools"
     # On 2024-06-01 the $1,000 order was not yet placed and June's inquiries not yet received.
-    assert _metrics(at)["Open exposure"] == "$0"
-    assert _metrics(at)["Amount left"] == "$6,000"
-    assert _metrics(at)["Median reply time"] == "—"
+    assert _tiles(at)["Open exposure"] == "$0"
+    assert _tiles(at)["Amount left"] == "$6,000"
+    assert _tiles(at)["Median reply time"] == "—"
     # The data runs past 2024-06-01: July's windows would take in June's activity, so no projection here.
-    assert "Projected badge at the 2024-07-01 assessment" not in _metrics(at)
+    assert "Projected badge at the 2024-07-01 assessment" not in _tiles(at)
     assert any("projected at the latest as-of date" in c.value for c in at.caption)
     # The deals chart: one covered deal completed in each of Feb–May 2024 ($3,000 each), nothing else in 24 months.
     deals_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -284,6 +303,7 @@ def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
     assert len(deals["x"]) == 24 and deals["x"][-1].startswith("2024-05-01")
     assert deals["y"][-4:] == [1, 1, 1, 1] and sum(deals["y"]) == 4
     assert sum(value["y"]) == 12000
+    at.switch_page("app_pages/supplier.py")  # AppTest reruns the page it was told, not where the app went
     at.number_input(key="supplier").set_value(3).run()
     assert [t.value for t in at.text][0] == "Gamma Young"
     at.number_input(key="supplier").set_value(99).run()

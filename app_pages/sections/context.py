@@ -6,7 +6,7 @@ copied URL reopens the same view. A link is input from anyone: its parameters ar
 widgets read them, and a wrong one is dropped with a message that says what was expected.
 """
 
-import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,13 +14,14 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from app_pages.sections import url_state
 from policy import DEFAULT_POLICY, Policy
 from queries import cached
 from ui.explain import escape_markdown
 from warehouse.connection import describe, resolve_url
 
 VIEW_KEY = "_view"
-SUPPLIER_ID = re.compile(r"^[0-9]{1,18}$")  # a whole, non-negative id that fits a 64-bit integer
+SHARED_KEYS = ("as_of", "country", "category")  # the sidebar's parameters, on every page
 EARLIEST_AS_OF = date(2000, 1, 1)
 
 
@@ -64,10 +65,8 @@ def _current_policy() -> tuple[str, Policy]:
     return current_policy()
 
 
-def _drop_url_param(key: str, expected: str) -> None:
-    """Remove `key` from the URL and say what was wrong (the value is shown as plain text, shortened)."""
-    given = ", ".join(st.query_params.get_all(key))
-    shown = given if len(given) <= 40 else given[:40] + "…"
+def _drop_url_param(key: str) -> None:
+    """Remove `key` from the URL, also when a widget bound to it holds it."""
     try:
         del st.query_params[key]
     except StreamlitAPIException:  # bound to a widget by an earlier run: remove it as Streamlit drops a bad seed
@@ -75,29 +74,73 @@ def _drop_url_param(key: str, expected: str) -> None:
 
         with get_session_state().query_params() as params:
             params.remove_param(key)
-    st.warning(f"Ignored {key}={escape_markdown(shown)} in the link: {expected}")
 
 
-def _check_as_of_param(latest: date) -> None:
-    raw = st.query_params.get_all("as_of")
-    try:
-        ok = len(raw) == 1 and len(raw[0]) == 10 and EARLIEST_AS_OF <= date.fromisoformat(raw[0]) <= latest
-    except ValueError:
-        ok = False
-    if raw and not ok:
-        _drop_url_param("as_of", f"expected one date written YYYY-MM-DD between {EARLIEST_AS_OF} and {latest}.")
+def refuse(problems: list[url_state.Problem]) -> None:
+    """Drop each refused parameter from the URL and say which and why (the value as plain text)."""
+    for bad in problems:
+        _drop_url_param(bad.key)
+        st.warning(escape_markdown(bad.message), icon=":material/link_off:")
 
 
-def _check_supplier_param() -> None:
-    raw = st.query_params.get_all("supplier")
-    if raw and not (len(raw) == 1 and SUPPLIER_ID.match(raw[0])):
-        _drop_url_param("supplier", "expected one supplier id, a whole number such as 42.")
+def url_values() -> dict[str, list[str]]:
+    """The URL's query string as {key: [values]} (a key may be repeated)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}  # noqa: SIM118
 
 
-def _check_choice_param(key: str, options: list[str], what: str) -> None:
-    raw = st.query_params.get_all(key)
-    if any(value not in options for value in raw):
-        _drop_url_param(key, f"expected {what} found in this warehouse.")
+def restore(params: Sequence[url_state.Param], widget_keys: Mapping[str, str]) -> dict:
+    """Seed the widgets of `params` from the URL, for widgets this session has not drawn yet.
+
+    `widget_keys` maps a URL key to its widget key. Bad values are dropped from the URL and named.
+    Returns the values read from the URL.
+    """
+    values, problems = url_state.decode(url_values(), params)
+    refuse(problems)
+    for key, value in values.items():
+        if widget_keys[key] not in st.session_state:
+            st.session_state[widget_keys[key]] = value
+    return values
+
+
+def remember(wanted: Mapping[str, str], managed: Sequence[str]) -> None:
+    """Make the URL hold `wanted` ({key: text}) for the keys in `managed`: set what differs, drop the rest."""
+    for key in managed:
+        if key in wanted:
+            if st.query_params.get_all(key) != [wanted[key]]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def shared_params() -> dict[str, list[str]]:
+    """The sidebar's URL parameters (as_of, country, category) as they stand, to carry to another page."""
+    return {key: st.query_params.get_all(key) for key in SHARED_KEYS if key in st.query_params}
+
+
+def _check_params(latest: date, countries: list[str] | None = None, categories: list[str] | None = None) -> None:
+    raw = url_values()
+    if countries is None:
+        refuse(
+            [
+                bad
+                for bad in (
+                    url_state.check_as_of(raw.get("as_of", []), EARLIEST_AS_OF, latest),
+                    url_state.check_supplier(raw.get("supplier", [])),
+                )
+                if bad
+            ]
+        )
+        return
+    refuse(
+        [
+            bad
+            for bad in (
+                url_state.check_choices("country", raw.get("country", []), countries, "country codes"),
+                url_state.check_choices("category", raw.get("category", []), categories, "categories"),
+            )
+            if bad
+        ]
+    )
 
 
 def sidebar() -> View:
@@ -105,8 +148,7 @@ def sidebar() -> View:
     url = resolve_url()
     fresh = cached.freshness(url)
     default_as_of = fresh["default_as_of"]
-    _check_as_of_param(default_as_of + timedelta(days=366))
-    _check_supplier_param()
+    _check_params(default_as_of + timedelta(days=366))
     st.sidebar.caption(f"Warehouse: {describe(url)}")
     latest = fresh["latest_order_at"]
     st.sidebar.caption(f"Latest order: {latest:%Y-%m-%d %H:%M} UTC" if latest else "Latest order: none yet")
@@ -122,8 +164,7 @@ def sidebar() -> View:
     features = cached.features(url, as_of)
     countries = sorted(features["country_code"].unique().to_list())
     categories = sorted(features["category"].unique().to_list())
-    _check_choice_param("country", countries, "country codes")
-    _check_choice_param("category", categories, "categories")
+    _check_params(default_as_of, countries, categories)
     chosen_countries = st.sidebar.multiselect(
         "Countries", countries, key="country", bind="query-params", placeholder="All countries"
     )

@@ -1,0 +1,155 @@
+"""A supplier's profile: the storefront trust card, why it has its badge, the projection, trends and claims.
+
+`scored_suppliers` is shared with Supplier vetting (the table and the profile show the same figures);
+`render_profile` draws one supplier on the Supplier profile page. Card values are plain text in columns
+that wrap on a narrow screen, never st.metric (which cuts a long value with an ellipsis). Warehouse text
+(names, categories, countries) is shown only with st.text or in tables, never as Markdown.
+"""
+
+import polars as pl
+import streamlit as st
+
+from app_pages.sections.context import View
+from policy import evaluate
+from policy.derived import with_derived
+from policy.flip import explain as flip_explain
+from policy.flip import next_assessment, project
+from queries import cached
+from ui import format as fmt
+from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
+from ui.explain import BADGE_LABELS, badge_reason, escape_markdown, explain_rules
+from ui.export import csv_bytes
+
+AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
+CLAIM_COLUMNS = {
+    "filed_at": st.column_config.DatetimeColumn("Filed (UTC)", format="YYYY-MM-DD HH:mm"),
+    "order_id": st.column_config.NumberColumn("Order", format="%d"),
+    "reason": "Reason",
+    "status": "Status",
+    "refund_usd": st.column_config.NumberColumn("Refund", format="dollar"),
+    "claim_id": st.column_config.NumberColumn("Claim", format="%d"),
+    "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
+}
+RULE_COLUMNS = {
+    "rule": "Rule",
+    "value": "Value",
+    "threshold": "Threshold",
+    "result": "Result",
+    "in_plain_words": st.column_config.TextColumn("In plain words", width="large"),
+}
+
+
+def scored_suppliers(features: pl.DataFrame, policy) -> pl.DataFrame:
+    """Features joined with the policy's verdict, plus the derived figures (policy.derived); badge as words."""
+    verdict = evaluate(features, policy, margins=False)
+    scored = features.join(verdict, on="supplier_id", how="left", maintain_order="left")
+    return with_derived(scored).with_columns(pl.col("badge").cast(pl.String))
+
+
+def tile(where, label: str, value: str, help: str | None = None) -> None:
+    """A label and a value that wraps instead of being cut (our own formatted figures only)."""
+    with where:
+        st.caption(label, help=help)
+        st.markdown(f"**{escape_markdown(value)}**")
+
+
+def trust_card(row: dict) -> None:
+    """What the storefront shows a buyer, then the Amount and the money at stake."""
+    with st.container(border=True):
+        st.caption("Storefront trust card, as a buyer sees it")
+        st.text(row["name"])
+        st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
+        card = st.columns(5)
+        tile(card[0], "Badge", BADGE_LABELS[row["badge"]])
+        tile(card[1], "Covered deals, 12 months", fmt.count(row["deals_12m"]))
+        tile(card[2], "Deal value, 12 months", fmt.money(row["value_12m_usd"]))
+        tile(card[3], "Replies within 24 h", fmt.percent(row["response_rate_30d"], 1))
+        tile(card[4], "Median reply time", fmt.hours(row["median_response_hours_30d"]))
+    money = st.columns(4)
+    tile(money[0], "Trade Assurance Amount", fmt.money(row["ta_amount_usd"]))
+    tile(money[1], "Open exposure", fmt.money(row["open_exposure_usd"]))
+    tile(money[2], "Amount left", fmt.money(row["amount_left_usd"]), help=AMOUNT_LEFT_HELP)
+    tile(
+        money[3],
+        "Claims / refunds, 12 months",
+        f"{fmt.count(row['claims_12m'])} / {fmt.money(row['refunds_12m_usd'])}",
+    )
+
+
+def projection(view: View, features: pl.DataFrame, supplier_id: int) -> None:
+    """The smallest change that flips the badge now, and the badge projected at the next assessment."""
+    now = features.filter(pl.col("supplier_id") == supplier_id)
+    badge = evaluate(now, view.policy, margins=False)["badge"].cast(pl.String)[0]
+    change = flip_explain(now, view.policy)["change"][0]
+    if change:
+        lead = "Would lose the badge with" if badge == "qualified" else "Smallest change to qualify"
+        st.text(f"{lead}: {change}.")
+    upcoming = next_assessment(view.as_of)
+    if not view.projects:  # activity after the as-of date would leak into the next assessment's windows
+        st.caption(
+            f"The badge at the next assessment is projected at the latest as-of date ({view.data_end:%Y-%m-%d}) "
+            "only: at an earlier date, activity after it would leak into the projection."
+        )
+        return
+    future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
+    if future.is_empty():
+        return
+    projected = project(now, future, view.policy).row(0, named=True)
+    tile(
+        st.container(),
+        f"Projected badge at the {upcoming:%Y-%m-%d} assessment",
+        BADGE_LABELS[str(projected["projected_badge"])],
+        help="The policy evaluated on the data in the warehouse now, with the windows ending at the next "
+        "monthly assessment: deals and claims leave the windows, nothing new arrives.",
+    )
+    st.caption("A projection assuming no new activity after the data in the warehouse now.")
+    if projected["change"]:
+        st.text(f"Then the smallest change that flips it: {projected['change']}.")
+
+
+def trends(view: View, supplier_id: int) -> None:
+    monthly = cached.supplier_trends(view.url, supplier_id, view.as_of)
+    if monthly.is_empty() or (
+        monthly["deals"].sum() == 0 and monthly["shipments"].sum() == 0 and monthly["inquiries"].sum() == 0
+    ):
+        st.info("No covered deals, shipments or inquiries in the last 24 months — there is no trend to draw yet.")
+        return
+    charts = st.columns(3)
+    charts[0].plotly_chart(deals_value_figure(monthly), config=CONFIG, key="trend_deals")
+    charts[1].plotly_chart(on_time_figure(monthly, view.policy.min_on_time_rate), config=CONFIG, key="trend_on_time")
+    charts[2].plotly_chart(
+        response_time_figure(monthly, view.policy.max_median_response_hours), config=CONFIG, key="trend_response"
+    )
+
+
+def claim_history(view: View, supplier_id: int) -> None:
+    st.markdown("**Claim history**")
+    claims = cached.claim_history(view.url, supplier_id, view.as_of)
+    if claims.is_empty():
+        st.info("No claims were filed on this supplier's orders before the as-of date.")
+        return
+    rows = claims.select(*CLAIM_COLUMNS)
+    st.dataframe(rows, key="claims_table", hide_index=True, column_config=CLAIM_COLUMNS)
+    st.download_button(
+        "Download claim history (CSV)",
+        csv_bytes(rows),
+        file_name=f"claims_supplier_{supplier_id}_{view.as_of:%Y-%m-%d}.csv",
+        mime="text/csv",
+        key="download_claims",
+        on_click="ignore",
+    )
+
+
+def render_profile(view: View, row: dict, features: pl.DataFrame) -> None:
+    """The whole profile of one scored supplier `row` (a scored_suppliers row) at the view's as-of date."""
+    supplier_id = int(row["supplier_id"])
+    trust_card(row)
+    st.text(badge_reason(row, row["badge"], view.policy))
+    st.markdown("**Every rule, the supplier's value and the distance to the threshold**")
+    st.dataframe(explain_rules(row, view.policy), key="rules_table", hide_index=True, column_config=RULE_COLUMNS)
+    projection(view, features, supplier_id)
+    # --- Badge history (the assessments recorded for this warehouse) goes here ---
+    with st.spinner("Loading 24 months of trends…"):
+        trends(view, supplier_id)
+    with st.spinner("Loading claims…"):
+        claim_history(view, supplier_id)
