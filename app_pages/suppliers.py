@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages.sections import url_state
 from app_pages.sections.at_risk import render_at_risk
-from app_pages.sections.context import current_view, refuse, remember, restore, shared_params
+from app_pages.sections.context import current_view, refuse, remember, restore
 from app_pages.sections.profile import scored_suppliers
 from auth.session import require_page
 from policy import BADGES

@@ -274,12 +274,11 @@ def test_save_load_compare_and_mark_current(lab):
     assert lab.slider(key="lab_min_orders_6m").value == 4
     assert qualified(lab) == "7"
 
-    # Compare Loose (A) with Strict (B): only min_orders_6m differs; 9 → 7 qualified.
+    # Compare Loose (A) with Strict (B): only min_orders_6m differs; 9 → 7 holders.
     lab.selectbox(key="lab_compare_a").set_value("Loose")
     lab.selectbox(key="lab_compare_b").set_value("Strict").run()
-    table = table_with_column(lab, "setting")
-    assert table.loc[table["changed"], "setting"].to_list() == ["min_orders_6m"]
-    assert any("qualified 9 → 7" in m.value for m in lab.markdown)
+    assert "From A to B:\n• Minimum covered deals in 6 months: 2 → 4 (stricter)" in texts(lab)
+    assert effect(lab)["Badge holders"] == ("9", "7", "−2")
 
     # Mark Strict current: the sidebar and every page use it; the sliders' baseline is now Strict.
     lab.text_input(key="lab_actor").input("cy")
@@ -290,6 +289,109 @@ def test_save_load_compare_and_mark_current(lab):
     assert any("Policy: Strict" in c.value for c in lab.sidebar.caption), [c.value for c in lab.caption]
     assert qualified(lab) == "7" and metric(lab, "Qualified suppliers").delta == "0"
     assert store.audit_log()["action"].to_list() == ["save", "save", "mark_current"]
+
+
+def texts(at) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def effect(at) -> dict[str, tuple[str, str, str]]:
+    """The comparison's effect table: measure → (A, B, change)."""
+    table = table_with_column(at, "measure")
+    a, b = (c for c in table.columns if c not in ("measure", "change"))
+    return {r["measure"]: (r[a], r[b], r["change"]) for r in table.to_dict("records")}
+
+
+def test_mark_current_moves_the_sliders_and_the_tiles_show_no_spurious_loss(lab):
+    store.save_policy("Strict", "ana", "", Policy(min_orders_6m=4))
+    lab.run()
+    lab.slider(key="lab_min_orders_6m").set_value(2).run()  # an unrelated what-if on the sliders
+    assert qualified(lab) == "9"
+    lab.selectbox(key="lab_pick").set_value("Strict").run()
+    lab.text_input(key="lab_actor").input("cy")
+    lab.button(key="lab_mark_current").click().run()
+    assert not lab.exception, lab.exception
+    # The caption, the sliders and the tiles all start from Strict: 7 holders (Orders Co has 3 deals), no change.
+    assert "sliders start from the current policy: Strict" in lab.caption[0].value
+    assert lab.slider(key="lab_min_orders_6m").value == 4
+    assert qualified(lab) == "7"
+    assert metric(lab, "Qualified suppliers").delta == "0"
+    assert metric(lab, "Lose the badge").value == "0" and metric(lab, "Gain the badge").value == "0"
+    assert any("the sliders start from it" in s.value for s in lab.success)
+
+
+def test_the_comparison_offers_the_contract_default_and_every_saved_policy(lab):
+    assert any("Save a policy to compare it" in c.value for c in lab.caption)
+    store.save_policy("Strict", "ana", "", Policy(min_orders_6m=4, max_median_response_hours=23.5))
+    store.save_policy("Open", "ana", "", Policy(open_countries=("CN", "VN")))
+    lab.run()
+    assert lab.selectbox(key="lab_compare_a").options == ["Contract default (PRODUCT.md)", "Open", "Strict"]
+    assert lab.selectbox(key="lab_compare_a").value == "PRODUCT.md default"  # the current policy
+    assert lab.selectbox(key="lab_compare_b").value != lab.selectbox(key="lab_compare_a").value
+    lab.selectbox(key="lab_compare_b").set_value("Strict").run()
+    assert (
+        "From A to B:\n"
+        "• Minimum covered deals in 6 months: 3 → 4 (stricter)\n"
+        "• Maximum median response time (hours): 24 h → 23.5 h (stricter)"
+    ) in texts(lab)
+    # Strict drops Orders Co (7,500, 3 deals) and RespTime Co (10,000, median exactly 24 h): 8 → 6 holders,
+    # 72,500 → 55,000. No open orders: no covered exposure. Claims Co (a holder under both) refunded 500 in
+    # 12 months: expected 500 × 182 / 365 = 249.32 → "$249" under both.
+    rows = effect(lab)
+    assert rows["Badge holders"] == ("8", "6", "−2")
+    assert rows["Trade Assurance Amount"] == ("$72,500", "$55,000", "−$17,500")
+    assert rows["Covered exposure"] == ("$0", "$0", "±$0")
+    assert rows["Expected refunds, 6 months"] == ("$249", "$249", "±$0")
+    # Opening VN: Vietnam Co (4 deals of 5,000: Amount 10,000) gains the badge.
+    lab.selectbox(key="lab_compare_b").set_value("Open").run()
+    assert "From A to B:\n• Open countries: CN → CN, VN (opens VN)" in texts(lab)
+    assert effect(lab)["Trade Assurance Amount"] == ("$72,500", "$82,500", "+$10,000")
+    # Picking the same policy twice says so instead of a table.
+    lab.selectbox(key="lab_compare_b").set_value("PRODUCT.md default").run()
+    assert any("A and B are the same policy" in c.value for c in lab.caption)
+
+
+def test_import_a_policy_file_into_the_sliders_and_export_it_back(lab, tmp_path):
+    from app_pages.sections.policy_io import policy_file_text
+
+    # The README's kind of file: a few keys, a byte-order mark as Windows editors write it.
+    lab.file_uploader(key="lab_import").set_value(
+        ("olist.json", b'\xef\xbb\xbf{"open_countries": ["*"], "min_orders_6m": 2}', "application/json")
+    ).run()
+    assert not lab.exception, lab.exception
+    assert any("Imported olist.json into the sliders" in s.value.replace("\\", "") for s in lab.success)
+    assert lab.slider(key="lab_min_orders_6m").value == 2
+    assert lab.multiselect(key="lab_open_countries").value == ["*"]
+    assert lab.slider(key="lab_min_on_time_rate").value == 0.9  # left out: the contract default
+    assert qualified(lab) == "10"  # 8 + TwoOrders Co + Vietnam Co
+    # What the download buttons write reads back through the command line's reader to the same policy.
+    imported = Policy(open_countries=("*",), min_orders_6m=2)
+    path = tmp_path / "exported.json"
+    path.write_text(policy_file_text(imported), encoding="utf-8")
+    assert Policy.from_file(path) == imported
+    labels = [b.proto.label for b in lab.get("download_button")]
+    assert "Download this what-if as a policy file (JSON)" in labels
+    assert "Download as a policy file (JSON)" in labels
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"min_orders": 4}', "min_orders: unknown key"),
+        (b'{"min_on_time_rate": 1.5}', "min_on_time_rate: expected a rate between 0 and 1, got 1.5"),
+        (b'{"min_orders_6m": 4, "min_orders_6m": 5}', "min_orders_6m: given twice in the policy"),
+        (b'{"amount_floor_usd": 2000000}', "amount_floor_usd: the floor (2,000,000.00) must not exceed the cap"),
+        (b"\xff\xfe{}", "bad.json: the policy file is not UTF-8 text"),
+        (b"{", "bad.json: not valid JSON"),
+    ],
+)
+def test_a_refused_policy_file_names_the_key_and_leaves_the_sliders(lab, content, message):
+    lab.file_uploader(key="lab_import").set_value(("bad.json", content, "application/json")).run()
+    assert not lab.exception, lab.exception
+    errors = [e.value.replace("\\", "") for e in lab.error]
+    assert any(e.startswith("Not imported — ") and message in e for e in errors), errors
+    assert lab.slider(key="lab_min_orders_6m").value == 3
+    assert qualified(lab) == "8"
 
 
 def test_updating_a_loaded_policy_and_a_stale_version(lab):
@@ -314,6 +416,7 @@ def test_updating_a_loaded_policy_and_a_stale_version(lab):
 def test_marking_current_needs_who_did_it(lab):
     store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
     lab.run()
+    lab.selectbox(key="lab_pick").set_value("Team").run()
     lab.button(key="lab_mark_current").click().run()
     assert not lab.exception, lab.exception
     assert any(e.value.startswith("Not marked current — actor") for e in lab.error)

@@ -1,0 +1,128 @@
+"""The Policy lab's what-if: the sliders beside the tiles, tables and charts of who gains or loses the badge.
+
+`whatif_panel` is a fragment: moving a slider reruns only it. It also keeps the what-if in the URL.
+"""
+
+import polars as pl
+import streamlit as st
+
+from app_pages.sections.lab_state import draw_controls, policy_from_sliders, remember_whatif, reset_to_current
+from policy import Policy, PolicyError
+from ui import format as fmt
+from ui import lab
+from ui.charts import CONFIG
+from ui.export import csv_bytes
+
+TOP_ROWS = 20
+
+
+def table_with_csv(frame: pl.DataFrame, what: str, key: str, empty: str) -> None:
+    """The first TOP_ROWS rows of `frame` and the whole frame as CSV; `empty` when there are none."""
+    if frame.is_empty():
+        st.caption(empty)
+        return
+    st.dataframe(frame.head(TOP_ROWS), hide_index=True, key=f"{key}_table")
+    more = f" (first {TOP_ROWS} of {fmt.count(frame.height)})" if frame.height > TOP_ROWS else ""
+    st.download_button(
+        f"Download all {fmt.count(frame.height)} {what} (CSV){more}",
+        lambda: csv_bytes(frame),  # written only when clicked: a slider move must not serialise every change
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+    )
+
+
+def _delta(change: float, kind: str) -> str:
+    return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
+
+
+@st.fragment
+def whatif_panel(features: pl.DataFrame, current: Policy, current_name: str, options: list[str]) -> None:
+    controls, results = st.columns([1, 2], gap="large")
+    with controls:
+        st.button("Reset to the current policy", on_click=reset_to_current, args=(current,), key="lab_reset")
+        draw_controls(options)
+    try:
+        candidate = policy_from_sliders(current)
+    except PolicyError as exc:
+        results.error(f"This what-if is not a valid policy — {exc}. Change that value to see the results.")
+        return
+    remember_whatif(candidate, current)
+    with results, st.spinner("Evaluating the what-if…"):
+        show_results(features, current, current_name, candidate)
+
+
+def show_results(features: pl.DataFrame, current: Policy, current_name: str, candidate: Policy) -> None:
+    w = lab.whatif(features, current, candidate)
+    d = w.diff
+    st.caption(f"Against the current policy: {current_name}.")
+    tiles = st.columns(4)
+    tiles[0].metric("Qualified suppliers", fmt.count(d.qualified_after), _delta(d.qualified_change, "count"))
+    tiles[1].metric(
+        "Trade Assurance Amount",
+        fmt.money_short(d.amount_after_usd),
+        _delta(d.amount_change_usd, "money"),
+        help=f"Total over qualified suppliers: {fmt.money(d.amount_after_usd)}.",
+    )
+    tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
+    tiles[3].metric("Lose the badge", fmt.count(d.lost.height))
+    if candidate == current:
+        st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
+
+    gained_tab, lost_tab, where_tab, rules_tab = st.tabs(["Gain", "Lose", "By country and category", "Rules"])
+    with gained_tab:
+        table_with_csv(
+            lab.supplier_changes(features, d, "gained"),
+            "suppliers who gain the badge",
+            "lab_gained",
+            "Nobody gains the badge — loosen a threshold (lower a minimum, raise a maximum) or open a country.",
+        )
+    with lost_tab:
+        table_with_csv(
+            lab.supplier_changes(features, d, "lost"),
+            "suppliers who lose the badge",
+            "lab_lost",
+            "Nobody loses the badge — tighten a threshold to see who would.",
+        )
+    with where_tab:
+        left, right = st.columns(2)
+        with left:
+            table_with_csv(w.by_country, "countries", "lab_by_country", "No supplier in the filtered view.")
+        with right:
+            table_with_csv(w.by_category, "categories", "lab_by_category", "No supplier in the filtered view.")
+    with rules_tab:
+        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(lab.RULE_LABELS).alias("rule"))
+        top = lab.top_blocker(w.blockers)
+        if top is None:
+            st.caption("No supplier is held back by a single rule under this what-if.")
+        else:
+            st.write(
+                f"The rule that alone blocks the most suppliers: **{lab.RULE_LABELS[top[0]]}** "
+                f"({fmt.count(top[1])} would qualify if it passed)."
+            )
+        most = w.blockers.sort("failing", descending=True).row(0, named=True)
+        if most["failing"]:
+            st.write(
+                f"The rule failed most often: **{lab.RULE_LABELS[most['rule']]}** "
+                f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} "
+                "not-qualified suppliers)."
+            )
+        st.dataframe(
+            blockers,
+            hide_index=True,
+            key="lab_blockers_table",
+            column_config={
+                "failing": st.column_config.NumberColumn("not qualified and failing it"),
+                "only_rule_failing": st.column_config.NumberColumn("failing only this rule"),
+            },
+        )
+
+    st.markdown("**Distributions of enrolled suppliers, with the threshold**")
+    enrolled = features.filter(pl.col("enrolled"))
+    grid = st.columns(2)
+    for i, spec in enumerate(lab.DISTRIBUTIONS):
+        threshold = getattr(candidate, spec.threshold)
+        bins = lab.distribution_bins(enrolled, spec, threshold)
+        grid[i % 2].plotly_chart(
+            lab.threshold_histogram(bins, threshold, spec.title, spec.unit), config=CONFIG, key=f"lab_hist_{i}"
+        )
