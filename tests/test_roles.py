@@ -105,7 +105,7 @@ def test_the_shipped_example_is_valid():
 # ---- the permission table -------------------------------------------------------------------------------
 
 SEES = {
-    "category_manager": {"overview", "suppliers"},
+    "category_manager": {"overview", "suppliers", "supplier"},
     "executive": {"overview", "uptake"},
     "policy_owner": {"overview", "policy_lab", "uptake", "audit"},
     "admin": set(PAGES),

@@ -66,21 +66,26 @@ def _current_policy() -> tuple[str, Policy]:
 
 
 def _drop_url_param(key: str) -> None:
-    """Remove `key` from the URL, also when a widget bound to it holds it."""
+    """Remove `key` from the URL and from what a widget bound to it would be seeded with on this load."""
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+
     try:
         del st.query_params[key]
     except StreamlitAPIException:  # bound to a widget by an earlier run: remove it as Streamlit drops a bad seed
-        from streamlit.runtime.state.session_state_proxy import get_session_state
-
         with get_session_state().query_params() as params:
             params.remove_param(key)
+    # A bound widget is seeded from the URL as first loaded, not from st.query_params: without this, the
+    # refused value would still reach it (supplier=1.5 would open #1). Streamlit has no public way to say so.
+    with get_session_state().query_params() as params:
+        getattr(params, "_initial_query_params", {}).pop(key, None)
 
 
 def refuse(problems: list[url_state.Problem]) -> None:
     """Drop each refused parameter from the URL and say which and why (the value as plain text)."""
     for bad in problems:
         _drop_url_param(bad.key)
-        st.warning(escape_markdown(bad.message), icon=":material/link_off:")
+        shown = f"Ignored {bad.key}={escape_markdown(bad.given)} in the link: {escape_markdown(bad.expected)}"
+        st.warning(shown, icon=":material/link_off:")
 
 
 def url_values() -> dict[str, list[str]]:

@@ -193,6 +193,7 @@ def check_choices(key: str, given: Sequence[str], options: Sequence[str], what: 
 # ---- a policy as its differences from another ------------------------------------------------------------
 
 POLICY_KEYS = tuple(f.name for f in fields(Policy))
+LOOSE = Policy(amount_floor_usd=0.0, amount_cap_usd=1e12)  # a base on which a floor or a cap alone is in range
 
 
 def policy_value_text(value: Any) -> str:
@@ -237,7 +238,7 @@ def decode_policy(raw: Mapping[str, Sequence[str]], base: Policy) -> tuple[Polic
         elif value is not None:
             try:
                 values[key] = _policy_value(key, value)
-                Policy.from_mapping({key: values[key]})  # the key's own type and range
+                Policy.from_mapping({key: values[key]}, base=LOOSE)  # the key's own type and range
             except PolicyError as exc:
                 values.pop(key, None)
                 problems.append(problem(key, [value], _reason(exc)))
