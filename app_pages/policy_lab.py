@@ -15,7 +15,7 @@ from app_pages.sections.backtest import policy_or_none, render_backtest
 from app_pages.sections.compare import policy_named, render_comparison
 from app_pages.sections.context import current_view
 from app_pages.sections.lab_state import LOADED, load_into_sliders, mark_as_current, policy_from_sliders
-from app_pages.sections.policy_io import download_policy, render_import
+from app_pages.sections.policy_io import download_policy
 from app_pages.sections.whatif import TOP_ROWS, whatif_panel
 from auth.roles import PermissionDenied, can, require
 from auth.session import current_user, require_page
@@ -31,9 +31,7 @@ st.caption(
     f"As of {view.as_of:%Y-%m-%d} (midnight UTC) · sliders start from the current policy: {view.policy_name}. "
     "Sidebar filters narrow the suppliers the what-if counts."
 )
-flash = st.session_state.pop(lab_state.FLASH, None)
-if flash:  # messages quote names people typed: shown as plain text, never as Markdown
-    getattr(st, flash[0])(lab.escape_markdown(flash[1]))
+lab_state.show_flash()  # left by a callback: load, mark current
 
 with st.spinner("Computing the scorecard in the warehouse…"):
     features = view.filter(cached.features(view.url, view.as_of))
@@ -48,9 +46,6 @@ lab_state.start(view.policy)
 options = sorted({lab_state.ALL, *features["country_code"].unique().to_list(), *st.session_state["lab_open_countries"]})
 whatif_panel(features, view.policy, view.policy_name, options)
 whatif = policy_or_none(lambda: policy_from_sliders(view.policy))
-if whatif is not None:
-    download_policy(whatif, "what-if", "lab_download_whatif", "Download this what-if as a policy file (JSON)")
-render_import()
 
 st.divider()
 render_backtest(view, view.policy, whatif)

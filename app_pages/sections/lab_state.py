@@ -15,6 +15,7 @@ from auth.roles import PermissionDenied, require
 from auth.session import current_user
 from policy import Policy, PolicyError
 from store import policies as store
+from ui.explain import escape_markdown
 
 LOADED = "lab_loaded"  # {"name", "version"} of the saved policy last loaded into the sliders, or None
 FLASH = "lab_flash"  # (kind, text) left by a callback for the next run
@@ -88,6 +89,13 @@ def remember_whatif(candidate: Policy | None, current: Policy) -> None:
 
 def flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text)
+
+
+def show_flash() -> None:
+    """The message a callback left, once (names people typed: escaped, never read as Markdown)."""
+    left = st.session_state.pop(FLASH, None)
+    if left:
+        getattr(st, left[0])(escape_markdown(left[1]))
 
 
 def load_into_sliders(name: str) -> None:

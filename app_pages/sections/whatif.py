@@ -6,7 +6,14 @@
 import polars as pl
 import streamlit as st
 
-from app_pages.sections.lab_state import draw_controls, policy_from_sliders, remember_whatif, reset_to_current
+from app_pages.sections.lab_state import (
+    draw_controls,
+    policy_from_sliders,
+    remember_whatif,
+    reset_to_current,
+    show_flash,
+)
+from app_pages.sections.policy_io import download_policy, render_import
 from policy import Policy, PolicyError
 from ui import format as fmt
 from ui import lab
@@ -38,16 +45,20 @@ def _delta(change: float, kind: str) -> str:
 
 @st.fragment
 def whatif_panel(features: pl.DataFrame, current: Policy, current_name: str, options: list[str]) -> None:
+    show_flash()  # left by the import, whose callback reruns only this fragment
     controls, results = st.columns([1, 2], gap="large")
     with controls:
         st.button("Reset to the current policy", on_click=reset_to_current, args=(current,), key="lab_reset")
         draw_controls(options)
+        render_import()
     try:
         candidate = policy_from_sliders(current)
     except PolicyError as exc:
         results.error(f"This what-if is not a valid policy — {exc}. Change that value to see the results.")
         return
     remember_whatif(candidate, current)
+    with controls:
+        download_policy(candidate, "what-if", "lab_download_whatif", "Download this what-if as a policy file (JSON)")
     with results, st.spinner("Evaluating the what-if…"):
         show_results(features, current, current_name, candidate)
 
