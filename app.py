@@ -13,15 +13,21 @@ from auth.session import DEMO_BANNER, User, current_user
 from data.generate import ensure_demo_warehouse
 from warehouse.connection import DEFAULT_URL, WarehouseError, resolve_url
 
-st.set_page_config(page_title="Trade Assurance trust", page_icon="🛡️", layout="wide")
+st.set_page_config(page_title="Trade Assurance trust", page_icon=":material/verified_user:", layout="wide")
 
 PAGES = (  # page id (auth.roles.PAGES), file, title, icon, shown in the navigation
-    ("overview", "app_pages/overview.py", "Overview", "🏠", True),
-    ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎", True),
-    ("supplier", "app_pages/supplier.py", "Supplier profile", "🪪", False),  # opened from Supplier vetting
-    ("uptake", "app_pages/uptake.py", "Program uptake", "📈", True),
-    ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪", True),
-    ("audit", "app_pages/audit.py", "Audit", "📜", True),
+    ("overview", "app_pages/overview.py", "Overview", ":material/home:", True),
+    ("suppliers", "app_pages/suppliers.py", "Supplier vetting", ":material/search:", True),
+    (
+        "supplier",
+        "app_pages/supplier.py",
+        "Supplier profile",
+        ":material/badge:",
+        False,
+    ),  # opened from Supplier vetting
+    ("uptake", "app_pages/uptake.py", "Program uptake", ":material/trending_up:", True),
+    ("policy_lab", "app_pages/policy_lab.py", "Policy lab", ":material/science:", True),
+    ("audit", "app_pages/audit.py", "Audit", ":material/history:", True),
 )
 UNREACHABLE = "The warehouse could not be reached or queried. Check that it is running, then reload the page."
 
@@ -102,7 +108,7 @@ pages = st.navigation(
     ]
 )
 if user.demo:
-    st.warning(DEMO_BANNER.format(role=user.role), icon="🔓")
+    st.warning(DEMO_BANNER.format(role=user.role), icon=":material/lock_open:")
 else:
     st.sidebar.caption(f"Signed in as {user.email} · {user.role.replace('_', ' ')}")
     st.sidebar.button("Sign out", on_click=st.logout, key="sign_out")

@@ -67,7 +67,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     w = lab.whatif(features, current, candidate)
     d = w.diff
     st.caption(f"Against the current policy: {current_name}.")
-    tiles = st.columns(4)
+    tiles = st.columns([1, 1.5, 1, 1])  # the Amount's label is the longest: never cut
     tiles[0].metric("Qualified suppliers", fmt.count(d.qualified_after), _delta(d.qualified_change, "count"))
     tiles[1].metric(
         "Trade Assurance Amount",
