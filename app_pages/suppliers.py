@@ -14,10 +14,11 @@ from app_pages.sections import url_state
 from app_pages.sections.at_risk import render_at_risk
 from app_pages.sections.context import current_view, refuse, remember, restore
 from app_pages.sections.profile import scored_suppliers
-from app_pages.sections.vetting import COLUMN_CONFIG, MAX_COMPARE, MAX_ROWS, PARAMS, SORTS, TABLE_COLUMNS, search
+from app_pages.sections.vetting import MAX_COMPARE, MAX_ROWS, PARAMS, SORTS, TABLE_COLUMNS, search
 from auth.session import require_page
 from policy import BADGES
 from queries import cached
+from ui import columns
 from ui import format as fmt
 from ui.explain import BADGE_LABELS, compare_table, escape_markdown, supplier_label
 from ui.export import csv_bytes
@@ -127,10 +128,10 @@ def vetting(view, everyone: pl.DataFrame) -> None:
             "Select a row to open its profile."
         )
         st.dataframe(
-            shown,
+            columns.display(shown, policy=view.policy),  # catalogue labels and formats; the CSV keeps raw values
             key="supplier_table",
             hide_index=True,
-            column_config=COLUMN_CONFIG,
+            column_config=columns.config(shown),
             on_select=_open_selected_row,
             selection_mode="single-row",
         )

@@ -221,7 +221,7 @@ def open_link(vetting_warehouse, lab_warehouse, tmp_path, monkeypatch):
 
 
 def table_ids(at) -> list[int]:
-    return next(df for df in at.dataframe if df.key == "supplier_table").value["supplier_id"].tolist()
+    return [int(i) for i in next(df for df in at.dataframe if df.key == "supplier_table").value["supplier_id"]]
 
 
 def warnings(at) -> list[str]:
@@ -322,7 +322,7 @@ def test_a_what_if_link_restores_the_sliders_and_the_numbers(open_link):
     # Amount 72,500 − 7,500 + 10,000 = 75,000.
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
     assert tiles["Qualified suppliers"] == ("8", "0")
-    assert tiles["Trade Assurance Amount"] == ("$75.0K", "+$2,500")
+    assert tiles["Trade Assurance Amount"] == ("$75k", "+$2,500")
     assert tiles["Gain the badge"][0] == "1" and tiles["Lose the badge"][0] == "1"
 
 

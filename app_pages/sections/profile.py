@@ -15,21 +15,14 @@ from policy.derived import with_derived
 from policy.flip import explain as flip_explain
 from policy.flip import next_assessment, project
 from queries import cached
+from ui import columns
 from ui import format as fmt
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
 from ui.explain import BADGE_LABELS, badge_reason, escape_markdown, explain_rules
 from ui.export import csv_bytes
 
 AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
-CLAIM_COLUMNS = {
-    "filed_at": st.column_config.DatetimeColumn("Filed (UTC)", format="YYYY-MM-DD HH:mm"),
-    "order_id": st.column_config.NumberColumn("Order", format="%d"),
-    "reason": "Reason",
-    "status": "Status",
-    "refund_usd": st.column_config.NumberColumn("Refund", format="dollar"),
-    "claim_id": st.column_config.NumberColumn("Claim", format="%d"),
-    "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
-}
+CLAIM_COLUMNS = ("filed_at", "order_id", "reason", "status", "refund_usd", "claim_id", "resolved_at")
 RULE_COLUMNS = {
     "rule": "Rule",
     "value": "Value",
@@ -63,7 +56,7 @@ def trust_card(row: dict) -> None:
         tile(card[0], "Badge", BADGE_LABELS[row["badge"]])
         tile(card[1], "Covered deals, 12 months", fmt.count(row["deals_12m"]))
         tile(card[2], "Deal value, 12 months", fmt.money(row["value_12m_usd"]))
-        tile(card[3], "Replies within 24 h", fmt.percent(row["response_rate_30d"], 1))
+        tile(card[3], "Replies within 24 h", fmt.show("response_rate_30d", row["response_rate_30d"]))
         tile(card[4], "Median reply time", fmt.hours(row["median_response_hours_30d"]))
     money = st.columns(4)
     tile(money[0], "Trade Assurance Amount", fmt.money(row["ta_amount_usd"]))
@@ -129,7 +122,10 @@ def claim_history(view: View, supplier_id: int) -> None:
         st.info("No claims were filed on this supplier's orders before the as-of date.")
         return
     rows = claims.select(*CLAIM_COLUMNS)
-    st.dataframe(rows, key="claims_table", hide_index=True, column_config=CLAIM_COLUMNS)
+    shown = columns.display(rows).with_columns(  # a claim's status word, by the catalogue's claim statuses
+        rows["status"].map_elements(lambda s: fmt.word(s, "claim_status"), return_dtype=pl.String).alias("status")
+    )
+    st.dataframe(shown, key="claims_table", hide_index=True, column_config=columns.config(rows))
     st.download_button(
         "Download claim history (CSV)",
         csv_bytes(rows),

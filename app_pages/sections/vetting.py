@@ -1,7 +1,6 @@
 """Supplier vetting's table: its columns, sorts, URL parameters and the search (a literal match, never a regex)."""
 
 import polars as pl
-import streamlit as st
 
 from app_pages.sections import url_state
 from policy import BADGES
@@ -55,26 +54,6 @@ PARAMS = (  # URL key = widget key
         "compare", url_state.ids(MAX_COMPARE), url_state.joined, [], "expected up to four supplier ids such as 3,17."
     ),
 )
-MONEY = st.column_config.NumberColumn
-COLUMN_CONFIG = {  # nothing pinned: on a phone pinned columns would fill the screen
-    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
-    "name": st.column_config.TextColumn("Supplier"),
-    "country_code": st.column_config.TextColumn("Country"),
-    "category": st.column_config.TextColumn("Category"),
-    "badge": st.column_config.TextColumn("Badge"),
-    "deals_12m": st.column_config.NumberColumn("Deals 12m", format="localized"),
-    "value_12m_usd": MONEY("Value 12m", format="dollar"),
-    "response_rate_30d": st.column_config.NumberColumn("Response rate", format="percent"),
-    "median_response_hours_30d": st.column_config.NumberColumn("Median reply", format="%.1f h"),
-    "on_time_rate_6m": st.column_config.NumberColumn("On-time", format="percent"),
-    "claims_12m": st.column_config.NumberColumn("Claims 12m", format="localized"),
-    "refunds_12m_usd": MONEY("Refunds 12m", format="dollar"),
-    "ta_amount_usd": MONEY("TA Amount", format="dollar", help="Trade Assurance Amount"),
-    "open_exposure_usd": MONEY("Open exposure", format="dollar"),
-    "amount_left_usd": MONEY(
-        "Amount left", format="dollar", help="Trade Assurance Amount − open exposure; — without the badge"
-    ),
-}
 
 
 def search(frame: pl.DataFrame, text: str) -> pl.DataFrame:
