@@ -277,7 +277,7 @@ def test_save_load_compare_and_mark_current(lab):
     # Compare Loose (A) with Strict (B): only min_orders_6m differs; 9 → 7 holders.
     lab.selectbox(key="lab_compare_a").set_value("Loose")
     lab.selectbox(key="lab_compare_b").set_value("Strict").run()
-    assert "From A to B:\n• Minimum covered deals in 6 months: 2 → 4 (stricter)" in texts(lab)
+    assert "From A to B:\n• Minimum covered deals, 6 months: 2 → 4 (stricter)" in texts(lab)
     assert effect(lab)["Badge holders"] == ("9", "7", "−2")
 
     # Mark Strict current: the sidebar and every page use it; the sliders' baseline is now Strict.
@@ -331,8 +331,8 @@ def test_the_comparison_offers_the_contract_default_and_every_saved_policy(lab):
     lab.selectbox(key="lab_compare_b").set_value("Strict").run()
     assert (
         "From A to B:\n"
-        "• Minimum covered deals in 6 months: 3 → 4 (stricter)\n"
-        "• Maximum median response time (hours): 24 h → 23.5 h (stricter)"
+        "• Minimum covered deals, 6 months: 3 → 4 (stricter)\n"
+        "• Maximum median reply time: 24.0 h → 23.5 h (stricter)"
     ) in texts(lab)
     # Strict drops Orders Co (7,500, 3 deals) and RespTime Co (10,000, median exactly 24 h): 8 → 6 holders,
     # 72,500 → 55,000. No open orders: no covered exposure. Claims Co (a holder under both) refunded 500 in

@@ -29,20 +29,14 @@ EFFECT_ROWS = (  # label, column summed over qualified suppliers (None: count th
 
 
 def setting_text(key: str, value) -> str:
-    """A policy value in words: 90.0%, $10,000, 24 h, 180 days, CN, VN, all countries."""
+    """A policy value in words (ui.format, by the catalogue's kind): 90.0%, $10,000.50, 24.0 h, 180 days, CN, VN."""
     if key == "open_countries":
         return ", ".join("all countries" if c == "*" else c for c in value) or "none"
-    if key in RATES:
-        return fmt.percent(value, 1)
     if key in MONEY:
-        return fmt.money(value, cents=value != int(value))
-    if key == "max_median_response_hours":
-        return f"{value:g} h"
-    if key == "min_account_age_days":
-        return f"{fmt.count(value)} days"
+        return fmt.money_exact(value)  # a threshold to the cent: $10,000.50 is not $10,001
     if key == "amount_multiplier":
-        return f"{value:g} × GMV"
-    return fmt.count(value)
+        return f"{fmt.show(key, value, group='policy')} × GMV"
+    return fmt.show(key, value, group="policy")
 
 
 def _direction(key: str, a, b) -> str:

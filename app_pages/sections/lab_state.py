@@ -9,6 +9,7 @@ comparison of the next run all tell the same story.
 
 import streamlit as st
 
+import catalogue
 from app_pages.sections import url_state
 from app_pages.sections.context import refuse, remember, url_values
 from auth.roles import PermissionDenied, require
@@ -37,7 +38,7 @@ CONTROLS = (
     ("grace_assessments", "Grace period (monthly assessments)", "slider", 0, 12, 1, None),
 )
 FIELDS = tuple(c[0] for c in CONTROLS)
-LABELS = {"open_countries": "Open countries", **{c[0]: c[1] for c in CONTROLS}}
+LABELS = {key: catalogue.label(key, "policy") for key in ("open_countries", *(c[0] for c in CONTROLS))}
 ROUNDING = {"min_gmv_6m_usd": 2, "amount_floor_usd": 2, "amount_cap_usd": 2, "amount_multiplier": 4}
 
 
