@@ -154,7 +154,7 @@ def breakdown(frame, column: str, what: str, key: str) -> None:
     )
 
 
-country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"])
+country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"], key="tab", bind="query-params")
 with country_tab:
     opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
     st.caption(f"The program opened in CN first; the policy opens {opened}.")

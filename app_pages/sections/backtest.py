@@ -209,11 +209,16 @@ def render_backtest(view, current_policy: Policy, whatif_policy: Policy | None) 
             a0_options,
             format_func=lambda day: f"{day:%Y-%m-%d}",
             key="bt_a0",
+            bind="query-params",  # the backtest's settings travel in the link
             help=f"Only A0s whose {OUTCOME_DAYS} days after end before the latest activity in the warehouse.",
         )
-        months = cols[1].slider("Monthly A0s in the series", 2, 24, 12, key="bt_months")
+        months = cols[1].slider("Monthly A0s in the series", 2, 24, 12, key="bt_months", bind="query-params")
         threshold = cols[2].selectbox(
-            "Threshold to sweep", list(SWEEPS), format_func=THRESHOLD_LABELS.get, key="bt_threshold"
+            "Threshold to sweep",
+            list(SWEEPS),
+            format_func=THRESHOLD_LABELS.get,
+            key="bt_threshold",
+            bind="query-params",
         )
         run = st.form_submit_button("Run backtest", key="bt_run", type="primary")
     inputs = BacktestInputs(

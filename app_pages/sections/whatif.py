@@ -80,7 +80,9 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
 
-    gained_tab, lost_tab, where_tab, rules_tab = st.tabs(["Gain", "Lose", "By country and category", "Rules"])
+    gained_tab, lost_tab, where_tab, rules_tab = st.tabs(
+        ["Gain", "Lose", "By country and category", "Rules"], key="lab_tab", bind="query-params"
+    )
     with gained_tab:
         table_with_csv(
             lab.supplier_changes(features, d, "gained"),

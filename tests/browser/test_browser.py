@@ -14,9 +14,12 @@ from devtools.browser import wait_for_app
 PAGES = [
     ("", "overview", "Trade Assurance trust"),
     ("suppliers", "supplier_vetting", "Supplier vetting"),
+    ("supplier?supplier=1", "supplier_profile", "Supplier profile"),
     ("uptake", "program_uptake", None),
-    ("policy_lab", "policy_lab", None),
+    ("policy_lab", "policy_lab", "Policy lab"),
+    ("audit", "audit", "Audit"),
 ]
+WIDTHS = (1440, 390)  # a laptop and a phone
 TABLE_HEADER = [
     "supplier_id",
     "name",
@@ -59,14 +62,23 @@ def _no_exception(page) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("path", "shot", "title"), PAGES, ids=[p[1] for p in PAGES])
-def test_every_page_renders(page, app_url, screenshots, path, shot, title):
-    page.goto(f"{app_url}/{path}")
-    wait_for_app(page)
-    _no_exception(page)
-    if title:
-        assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == title
-    page.screenshot(path=screenshots / f"{shot}.png", full_page=True)
+def test_every_page_renders(browser, app_url, screenshots, path, shot, title, width):
+    context = browser.new_context(viewport={"width": width, "height": 1200 if width > 400 else 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{path}")
+        wait_for_app(page)
+        _no_exception(page)
+        if title:
+            assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == title
+        # Nothing wider than the screen but the tables and charts, which scroll inside themselves.
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} at {width} px is {overflow} px wider than the screen"
+        page.screenshot(path=screenshots / f"{shot}_{width}.png", full_page=True)
+    finally:
+        context.close()
 
 
 def test_overview_shows_the_headline_tiles(page, app_url):
