@@ -7,6 +7,7 @@ people typed are shown in a table or as plain text, never as Markdown.
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.context import current_view
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
@@ -18,7 +19,7 @@ require_page("audit")
 st.title("Audit")
 st.caption("Every change to a saved policy, newest first. Times are UTC. Rows are never changed or deleted.")
 
-log = store.audit_log()
+log = store.audit_log(current_view().warehouse_key)
 if log.is_empty():
     st.info("No policy has been saved yet — changes made in the Policy lab are listed here.")
     st.stop()
