@@ -118,8 +118,12 @@ def sidebar() -> View:
     _check_as_of_param(default_as_of + timedelta(days=366))
     _check_supplier_param()
     st.sidebar.caption(f"Warehouse: {describe(url)}")
-    latest = fresh["latest_order_at"]
+    latest, last_event = fresh["latest_order_at"], fresh["latest_activity_at"]  # the default's own source
     st.sidebar.caption(f"Latest order: {latest:%Y-%m-%d %H:%M} UTC" if latest else "Latest order: none yet")
+    if last_event:
+        st.sidebar.caption(f"Data through: {last_event:%Y-%m-%d %H:%M} UTC (the as-of date defaults to the day after)")
+    if fresh.get("ignored_after"):
+        st.sidebar.caption(f"Timestamps after {fresh['ignored_after']:%Y-%m-%d} are ignored as mistakes.")
     as_of = st.sidebar.date_input(
         "As-of date",
         value=default_as_of,
