@@ -16,14 +16,18 @@ import polars as pl
 from policy import DEFAULT_POLICY, Policy, PolicyError
 from queries.backtest import BACKTEST_MONEY_COLUMNS, build_backtest, fetch_outcomes
 from queries.scorecard import MONEY_COLUMNS, build_scorecard, fetch_features
+from queries.windows import EARLIEST_AS_OF, LATEST_AS_OF
 from warehouse.connection import WarehouseError, resolve_url, warehouse_engine
 
 
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    if not EARLIEST_AS_OF <= value <= LATEST_AS_OF:  # the windows reach a year back: 0001-01-01 would overflow
+        raise argparse.ArgumentTypeError(f"expected a date between {EARLIEST_AS_OF} and {LATEST_AS_OF}, got {text}")
+    return value
 
 
 def _cell(name: str, value, money=MONEY_COLUMNS) -> str:

@@ -15,6 +15,8 @@ from sqlalchemy import DateTime, bindparam, cast
 # Events later than this after the latest order are not believed as activity (see the module docstring).
 MAX_ACTIVITY_AFTER_LAST_ORDER = timedelta(days=365)
 LATEST_BELIEVABLE = datetime(2100, 1, 1)  # the loader's range ends in 2099; date arithmetic stays far from 9999
+# As-of dates a person may ask for (the command line, links): the loader's years, and the day after them.
+EARLIEST_AS_OF, LATEST_AS_OF = date(1970, 1, 1), date(2100, 12, 31)
 
 
 def activity_bound(latest_order_at: datetime | None) -> datetime:
