@@ -7,22 +7,30 @@ suppliers.parquet, and so on for buyers, orders, inquiries and claims; other fil
 is checked before anything is written (types, allowed words, amounts, unique ids, known foreign keys,
 timestamps in order, also against rows already in the warehouse); then all tables go in through one
 transaction, so a load that fails part way leaves the warehouse exactly as it was.
+
+Loads into one warehouse take turns: into a DuckDB file, each holds an exclusive lock on the file
+`<name>.duckdb.load-lock` beside it for the whole load; on PostgreSQL, a transaction-level advisory lock.
+A failed load removes a DuckDB file only when it created it (the file did not exist once the lock was
+held) and the file is still the one it created, holding no rows.
 """
 
 import argparse
 import csv
+import fcntl
 import gzip
 import io
+import os
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 from polars.exceptions import PanicException
-from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Table, select
+from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Table, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -46,6 +54,8 @@ except ImportError:  # pragma: no cover
     _DRIVER_ERRORS = (duckdb.Error,)
 
 MAX_REPORTED = 20
+# PostgreSQL advisory lock key serialising loads into one warehouse database ("TrustLod" in ASCII).
+LOAD_LOCK_KEY = 0x54727573744C6F64
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 KEYS = {
     "suppliers": "supplier_id",
@@ -589,6 +599,8 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
     table = None
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # loads take turns; released when the transaction ends
+                conn.execute(select(func.pg_advisory_xact_lock(LOAD_LOCK_KEY)))
             create_schema(conn)
             _check_against_warehouse(conn, extracts, report)
             if report.total:
@@ -607,14 +619,68 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------------- CLI
 
 
-def _new_duckdb_file(url: str) -> Path | None:
-    """The DuckDB file this load would create, so a failed load can remove it again."""
+def _duckdb_file(url: str) -> Path | None:
+    """The DuckDB file a URL names, or None (another backend, or in memory)."""
     if backend(url) != "duckdb":
         return None
     database = make_url(url).database
-    if not database or database == ":memory:" or Path(database).exists():
+    if not database or database == ":memory:":
         return None
     return Path(database)
+
+
+@contextmanager
+def load_lock(url: str) -> Iterator[None]:
+    """Hold the lock that makes loads into the DuckDB file at `url` take turns (nothing for other backends;
+    PostgreSQL loads lock inside their transaction). Blocks while another load holds it."""
+    path = _duckdb_file(url)
+    if path is None:
+        yield
+        return
+    lock_path = path.with_name(path.name + ".load-lock")
+    try:
+        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WarehouseError(f"Could not open the load lock {lock_path.name}: {exc.strerror}.") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another load into {path.name} to finish…", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock; the lock file stays (removing it would race)
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def holds_no_rows(path: Path) -> bool:
+    """Whether the DuckDB file at `path` can be opened and every table in it is empty."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            tables = [row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+            for name in tables:  # names from the file's own catalogue, quoted as identifiers
+                quoted = '"' + name.replace('"', '""') + '"'
+                if conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT 1)").fetchone()[0]:
+                    return False
+    except duckdb.Error:
+        return False  # not sure what it is: keep it
+    return True
+
+
+def remove_failed_load_file(path: Path, identity: tuple[int, int] | None) -> None:
+    """Remove the DuckDB file (and its WAL) a failed load created: only the same file, and only when empty."""
+    if identity is None or file_identity(path) != identity or not holds_no_rows(path):
+        return
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -627,16 +693,30 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
 
-    engine = None
-    created = None
-    status = 0
     try:
         url = resolve_url(args.url)
-        created = _new_duckdb_file(url)
+        with load_lock(url):
+            return _load(args.directory, url)
+    except WarehouseError as exc:
+        print(f"Nothing was loaded: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(directory: str, url: str) -> int:
+    """One load while holding load_lock(url): the exit status of main()."""
+    engine = None
+    status = 0
+    path = _duckdb_file(url)
+    created = path is not None and not path.exists()  # no other load can create it while the lock is held
+    identity = None
+    try:
         engine = warehouse_engine(url, read_only=False)
-        counts = load_directory(args.directory, engine)
+        if created:
+            with engine.connect():  # opening creates the file: remember which file is ours
+                identity = file_identity(path)
+        counts = load_directory(directory, engine)
     except LoadError as exc:
-        print(f"Nothing was loaded from {args.directory}: {exc.total:,} problem(s).", file=sys.stderr)
+        print(f"Nothing was loaded from {directory}: {exc.total:,} problem(s).", file=sys.stderr)
         for problem in exc.problems[:MAX_REPORTED]:
             print(f"  {problem}", file=sys.stderr)
         if exc.total > MAX_REPORTED:
@@ -654,9 +734,8 @@ def main(argv: list[str] | None = None) -> int:
         if engine is not None:
             engine.dispose()
     if status:
-        if created is not None:  # leave no empty warehouse file behind
-            for path in (created, created.with_name(created.name + ".wal")):
-                path.unlink(missing_ok=True)
+        if created:  # leave no empty warehouse file behind, but never one another process wrote
+            remove_failed_load_file(path, identity)
         return status
     summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
     print(f"Loaded {summary}.")
