@@ -54,6 +54,11 @@ except ImportError:  # pragma: no cover
     _DRIVER_ERRORS = (duckdb.Error,)
 
 MAX_REPORTED = 20
+MAX_FILE_BYTES = 2 * 10**9  # a file over 2 GB uncompressed is refused (PRODUCT.md)
+MAX_FIELD_CHARS = 100_000  # one field longer than this is a mistake (a whole file in one cell)
+SHOWN_CHARS = 60  # text from a file (a header name) is echoed at most this long
+READ_CHUNK = 1 << 20
+csv.field_size_limit(2**31 - 1)  # long fields are refused by MAX_FIELD_CHARS, with their row and column
 # PostgreSQL advisory lock key serialising loads into one warehouse database ("TrustLod" in ASCII).
 LOAD_LOCK_KEY = 0x54727573744C6F64
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -84,6 +89,7 @@ INTEGER_RE = r"^[+-]?0*\d{1,10}$"
 MONEY_RE = r"^[+-]?0*\d{1,12}(\.\d{1,2}0*)?$"
 TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$"
 ZONE_RE = r"(Z|[+-]\d{2}:\d{2})$"
+MAX_OFFSET_MINUTES = 14 * 60  # real offsets run from -12:00 to +14:00; +25:99 is a typo
 # Timestamps outside these years are mistakes (a 9999-12-31 placeholder), and overflow date arithmetic.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2099
 COUNTRY_RE = r"^[A-Z]{2}$"
@@ -93,7 +99,7 @@ EXPECTED = {
     "money": "an amount with at most 2 decimals, like 25.88",
     "timestamp": (
         "a timestamp from 1970 to 2099 like 2024-01-02 03:04:05 (a T instead of the space, fractions of a second, "
-        "Z or an offset such as +02:00 are fine)"
+        "Z or an offset from -14:00 to +14:00 such as +02:00 are fine)"
     ),
     "boolean": "true or false",
     "country": "a two-letter country code in capitals, like CN",
@@ -178,6 +184,11 @@ def _show(value) -> str:
     return repr(text)
 
 
+def _cut(text: str) -> str:
+    """Text read from a file (a header name), at most SHOWN_CHARS characters, so nothing long is echoed."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0][:200] if lines else type(exc).__name__
@@ -202,9 +213,24 @@ def _find_files(directory: Path, report: _Report) -> dict[str, _Extract]:
             )
         elif len(present) > 1:
             report.add(present[0], None, None, f"found {' and '.join(present)}: keep exactly one file per table")
+        elif _outside(directory, directory / present[0]):
+            report.add(
+                present[0],
+                None,
+                None,
+                "is a link to a file outside the folder: copy the file itself into the folder (links out are refused)",
+            )
         else:
             found[table.name] = _Extract(table, present[0])
     return found
+
+
+def _outside(directory: Path, path: Path) -> bool:
+    """Whether `path` (a file of the extract) is a link that resolves outside `directory`."""
+    try:
+        return not path.resolve(strict=True).is_relative_to(directory.resolve(strict=True))
+    except (OSError, RuntimeError):  # a broken or looping link
+        return True
 
 
 def _check_header(file: str, table: Table, header: list[str], report: _Report) -> bool:
@@ -213,11 +239,14 @@ def _check_header(file: str, table: Table, header: list[str], report: _Report) -
     ok = True
     seen = set()
     for name in header:
+        if "\x00" in name:
+            report.add(file, None, None, "the header row holds a NUL byte: this is not a CSV export")
+            return False
         if name in seen:
-            report.add(file, None, name, "the column appears twice in the header")
+            report.add(file, None, _cut(name), "the column appears twice in the header")
             ok = False
         elif name not in wanted:
-            report.add(file, None, name, f"unexpected column: the {table.name} columns are {', '.join(wanted)}")
+            report.add(file, None, _cut(name), f"unexpected column: the {table.name} columns are {', '.join(wanted)}")
             ok = False
         seen.add(name)
     for name in wanted:
@@ -227,22 +256,42 @@ def _check_header(file: str, table: Table, header: list[str], report: _Report) -
     return ok
 
 
-def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
-    """All columns of a CSV (optionally gzipped) file as text, or None after reporting why not."""
-    file, table = extract.file, extract.table
+def _too_big(file: str, max_bytes: int, report: _Report) -> None:
+    report.add(
+        file, None, None, f"is over {max_bytes:,} bytes uncompressed: split the extract or load fewer rows at a time"
+    )
+
+
+def _read_bytes(path: Path, file: str, max_bytes: int, report: _Report) -> bytes | None:
+    """The file's bytes, inflated when gzipped, read in chunks and refused as soon as they pass `max_bytes`
+    (so a small gzip that inflates to gigabytes never takes more than `max_bytes` of memory)."""
+    data = bytearray()
     try:
-        data = path.read_bytes()
+        with gzip.open(path, "rb") if file.endswith(".gz") else path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                data += chunk
+                if len(data) > max_bytes:
+                    _too_big(file, max_bytes, report)
+                    return None
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
+        return None
     except OSError as exc:
         report.add(file, None, None, f"could not be read: {exc.strerror or type(exc).__name__}")
         return None
-    if file.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
-            return None
+    return bytes(data)
+
+
+def _read_csv(path: Path, extract: _Extract, report: _Report, max_bytes: int) -> pl.DataFrame | None:
+    """All columns of a CSV (optionally gzipped) file as text, or None after reporting why not."""
+    file, table = extract.file, extract.table
+    data = _read_bytes(path, file, max_bytes, report)
+    if data is None:
+        return None
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as spreadsheet programs write
         data = data[3:]
+    # Blank lines at the end are no rows (exports often end with one); a quoted field always ends in a quote.
+    data = data.rstrip(b"\r\n") + b"\n"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -251,6 +300,7 @@ def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | 
 
     # The csv module checks the shape row by row (polars would pad short rows with nulls silently).
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows = ragged = 0  # rows: data rows read so far (1 = the first after the header)
     try:
         header = next(reader, None)
         if not header:
@@ -258,17 +308,25 @@ def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | 
             return None
         if not _check_header(file, table, header, report):
             return None
-        rows = ragged = 0
         for rows, fields in enumerate(reader, start=1):  # noqa: B007 (rows is the count afterwards)
+            problem = None
             if len(fields) != len(header):
+                found = "a blank line" if not fields else f"{len(fields)}"
+                problem = Problem(file, rows, None, f"expected {len(header)} fields, found {found}")
+            else:
+                for name, field in zip(header, fields, strict=True):
+                    if len(field) > MAX_FIELD_CHARS:
+                        problem = Problem(
+                            file, rows, name, f"expected at most {MAX_FIELD_CHARS:,} characters, found {len(field):,}"
+                        )
+                        break
+            if problem is not None:
                 ragged += 1
                 report.total += 1
                 if ragged <= MAX_REPORTED:
-                    report.problems.append(
-                        Problem(file, rows, None, f"expected {len(header)} fields, found {len(fields)}")
-                    )
-    except csv.Error as exc:
-        report.add(file, reader.line_num or None, None, f"is not valid CSV: {_first_line(exc)}")
+                    report.problems.append(problem)
+    except csv.Error as exc:  # the row being read when the reader gave up
+        report.add(file, rows + 1, None, f"is not valid CSV: {_first_line(exc)}")
         return None
     if ragged:
         return None
@@ -295,7 +353,7 @@ def _report_undecodable(file: str, data: bytes, position: int, report: _Report) 
         return
     header = data[: data.find(b"\n")].rstrip(b"\r").split(b",")
     field = _commas_outside_quotes(data[start:position])
-    column = header[field].decode("utf-8", errors="replace") if field < len(header) else None
+    column = _cut(header[field].decode("utf-8", errors="replace")) if field < len(header) else None
     report.add(file, line, column, message)
 
 
@@ -328,10 +386,21 @@ def _parquet_as_text(series: pl.Series) -> pl.Series | None:
     return None
 
 
-def _read_parquet(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
+def _parquet_bytes(path: Path) -> int:
+    """The uncompressed size of a Parquet file's data, from its footer (nothing is inflated)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+
+
+def _read_parquet(path: Path, extract: _Extract, report: _Report, max_bytes: int) -> pl.DataFrame | None:
     """All columns of a Parquet file as text (native types converted), or None after reporting why not."""
     file, table = extract.file, extract.table
     try:
+        if path.stat().st_size > max_bytes or _parquet_bytes(path) > max_bytes:
+            _too_big(file, max_bytes, report)
+            return None
         frame = pl.read_parquet(path)
     except (Exception, PanicException) as exc:
         report.add(file, None, None, f"is not a readable Parquet file: {_first_line(exc)}")
@@ -391,20 +460,18 @@ def _parse_expr(kind: str, name: str, words: tuple[str, ...] | None) -> pl.Expr:
         text = c.str.replace(ZONE_RE, "").str.replace("T", " ", literal=True)
         text = pl.when(text.str.len_bytes() == 10).then(text + " 00:00:00").otherwise(text)
         local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+        zone_hours = zone.str.slice(1, 2).cast(pl.Int64, strict=False)
+        zone_minutes = zone.str.slice(4, 2).cast(pl.Int64, strict=False)
+        size = zone_hours * 60 + zone_minutes
         offset_minutes = (
             pl.when(zone.is_null() | (zone == "Z"))
             .then(0)
-            .otherwise(
-                (
-                    zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-                    + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
-                )
-                * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
-            )
+            .otherwise(size * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1))
         )
+        offset_ok = zone.is_null() | (zone == "Z") | ((zone_minutes < 60) & (size <= MAX_OFFSET_MINUTES))
         value = local - pl.duration(minutes=offset_minutes)  # other offsets are converted to UTC
         in_range = value.dt.year().is_between(EARLIEST_YEAR, LATEST_YEAR) & local.dt.year().is_between(1, 9998)
-        return pl.when(c.str.contains(TIMESTAMP_RE) & in_range).then(value)
+        return pl.when(c.str.contains(TIMESTAMP_RE) & offset_ok & in_range).then(value)
     if kind == "boolean":
         lower = c.str.to_lowercase()
         return pl.when(lower.is_in(["true", "false"])).then(lower == "true")
@@ -419,6 +486,13 @@ def _parse(extract: _Extract, raw: pl.DataFrame, report: _Report) -> pl.DataFram
     names = [c.name for c in table.columns]
     # An empty field and a quoted empty string both mean null.
     raw = raw.select(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+    for name in names:  # DuckDB would store a NUL, PostgreSQL refuses it: refused here, on every engine
+        report.rows(
+            file,
+            name,
+            raw[name].str.contains("\x00", literal=True),
+            lambda _i: "expected text without NUL bytes (\\0), found one: export the file again as plain text",
+        )
     exprs = [_parse_expr(_kind(table, n), n, WORDS.get((table.name, n))).alias(n) for n in names]
     parsed = raw.select(exprs).select(pl.col(n).cast(dtype) for n, dtype in table_schema(table).items())
     for column in table.columns:
@@ -573,11 +647,12 @@ def _check_against_warehouse(conn, extracts: dict[str, _Extract], report: _Repor
 # ------------------------------------------------------------------------------------------------ load
 
 
-def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
+def load_directory(directory: str | Path, engine: Engine, *, max_bytes: int = MAX_FILE_BYTES) -> dict[str, int]:
     """Check every file of the extract in `directory` and add all its rows to the warehouse at `engine`.
 
     Returns the rows added per table (in load order). Raises LoadError, with the problems found, when
     anything is wrong; then nothing is written (not even the schema, which is otherwise created if missing).
+    A file over `max_bytes` uncompressed (default 2 GB) is refused without inflating more of it.
     """
     directory = Path(directory)
     report = _Report()
@@ -588,9 +663,9 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
     for extract in extracts.values():
         path = directory / extract.file
         raw = (
-            _read_parquet(path, extract, report)
+            _read_parquet(path, extract, report, max_bytes)
             if extract.file.endswith(".parquet")
-            else _read_csv(path, extract, report)
+            else _read_csv(path, extract, report, max_bytes)
         )
         if raw is not None:
             extract.frame = _parse(extract, raw, report)
