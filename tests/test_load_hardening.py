@@ -278,3 +278,17 @@ def test_impossible_offsets_are_refused(tmp_path, offset):
     problems = _problems(write_extract(tmp_path / "x", tables))
     assert problems[0].startswith("suppliers.csv, row 2, column registered_at: expected a timestamp from 1970 to 2099")
     assert problems[0].endswith(f"found '2024-01-05T08:30:00{offset}'")
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_two_loads_of_one_extract_into_postgresql_take_turns(pg_server, tmp_path, attempt):
+    url = pg_server.create_database(f"lock{attempt}_{os.getpid()}")
+    extract = write_extract(tmp_path / "x")
+
+    loads = [_start_load(extract, url), _start_load(extract, url)]
+    results = sorted((p.wait(timeout=120), *p.communicate()) for p in loads)
+
+    (won, _, _), (lost, _, err) = results
+    assert (won, lost) == (0, 1), results
+    # The second load waited for the first and then saw its rows: the ids are named, not a driver error.
+    assert "suppliers.csv, row 1, column supplier_id: expected a supplier_id not already in the warehouse" in err
