@@ -177,7 +177,8 @@ def not_in_navigation(at, page: str) -> bool:
 def test_demo_mode_is_labelled_and_admin_sees_every_page(make_app):
     at = make_app().run()
     assert not at.exception, at.exception
-    assert at.warning[0].value == "Local demo mode — no sign-in configured; everyone is admin."
+    assert at.warning[0].value.startswith("Local demo mode — no sign-in configured; everyone is admin.")
+    assert "configure [auth] sign-in first" in at.warning[0].value  # how to expose it safely
     assert opens(at, "app_pages/audit.py") == "Audit"
     assert opens(at, "app_pages/policy_lab.py") == "Policy lab"
     assert opens(at, "app_pages/suppliers.py") == "Supplier vetting"
