@@ -11,8 +11,8 @@ from datetime import datetime
 import pytest
 
 from auth.network import LOOPBACK_HOSTS, host_matches, request_allowed
+from devtools.browser import REPO, free_port, stop_app, wait_for_server
 from tests.apptest import build_warehouse
-from tests.browser.harness import REPO, free_port, stop_app, wait_for_server
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455's sample Sec-WebSocket-Key
 
