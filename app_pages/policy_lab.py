@@ -71,7 +71,7 @@ def load_into_sliders(name: str) -> None:
         st.session_state[LOADED] = {"name": name, "version": store.policy_version(wh, name)}
         st.session_state["lab_save_name"] = name
         st.session_state[FLASH] = ("success", f"Loaded {name!r} into the sliders.")
-    except (store.PolicyNotFound, PolicyError) as exc:
+    except (store.PolicyNotFound, PolicyError, store.AppDatabaseError) as exc:
         st.session_state[FLASH] = ("error", f"Could not load the policy: {exc}")
 
 
@@ -86,7 +86,7 @@ def mark_as_current(name: str) -> None:
         require(user.role, "mark_current")
         store.mark_current(current_view().warehouse_key, name, user.email or st.session_state.get("lab_actor") or "")
         st.session_state[FLASH] = ("success", f"{name!r} is now the current policy on every page.")
-    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied) as exc:
+    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied, store.AppDatabaseError) as exc:
         st.session_state[FLASH] = ("error", f"Not marked current — {exc}")
 
 

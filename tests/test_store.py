@@ -1,5 +1,6 @@
 """The saved-policy store on a throwaway SQLite file: save, list, load, mark current, conflicts, audit."""
 
+import itertools
 import json
 
 import pytest
@@ -254,9 +255,12 @@ def test_an_invalid_current_policy_falls_back_to_the_default_and_says_which_and_
 # ------------------------------------------------------------------------------ PostgreSQL as app db
 
 
+_app_dbs = itertools.count(1)
+
+
 @pytest.fixture
 def pg_app_db(pg_server, monkeypatch):
-    url = pg_server.create_database(f"app{id(monkeypatch) % 100000}")
+    url = pg_server.create_database(f"app{next(_app_dbs)}")
     monkeypatch.setenv("TRUST_APP_DB_URL", url)
     yield url
     engine = store._engines.pop(url, None)
@@ -286,3 +290,35 @@ def test_postgresql_keeps_policies_per_warehouse(pg_app_db):
     assert store.current_policy(WH) == ("Strict", STRICT)
     assert store.current_policy(OLIST) == ("Strict", Policy(open_countries=("BR",)))
     assert store.audit_log(OLIST)["actor"].to_list() == ["ben", "ben"]
+
+
+OLD_POSTGRESQL_SCHEMA = [
+    "CREATE TABLE saved_policies (policy_id SERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, author TEXT NOT NULL, "
+    "note TEXT NOT NULL, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, "
+    "version INTEGER NOT NULL, is_current BOOLEAN NOT NULL)",
+    "CREATE UNIQUE INDEX saved_policies_one_current ON saved_policies (is_current) WHERE is_current",
+    "CREATE TABLE policy_audit (audit_id SERIAL PRIMARY KEY, policy_id INTEGER NOT NULL, action TEXT NOT NULL, "
+    "actor TEXT NOT NULL, at TIMESTAMP NOT NULL, before TEXT, after TEXT NOT NULL)",
+    "INSERT INTO saved_policies VALUES (7, 'Strict', 'ana', '', '{\"min_orders_6m\": 5}', now(), now(), 1, true)",
+    "SELECT setval('saved_policies_policy_id_seq', 7)",
+    "INSERT INTO policy_audit (policy_id, action, actor, at, after) VALUES (7, 'save', 'ana', now(), '{}')",
+]
+
+
+def test_postgresql_app_database_from_before_is_migrated(pg_app_db, monkeypatch):
+    monkeypatch.delenv("TRUST_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("TRUST_WAREHOUSE_NAME", "demo")
+    from sqlalchemy import create_engine
+
+    old = create_engine(pg_app_db)
+    with old.begin() as conn:
+        for statement in OLD_POSTGRESQL_SCHEMA:
+            conn.execute(text(statement))
+    old.dispose()
+
+    assert store.current_policy("demo") == ("Strict", Policy(min_orders_6m=5))
+    assert store.audit_log("demo")["name"].to_list() == ["Strict"]
+    assert store.save_policy(OLIST, "Strict", "ben", "", STRICT).policy_id == 8  # the ids go on after 7
+    with store.app_engine().connect() as conn:
+        with pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text("DELETE FROM policy_audit"))

@@ -408,8 +408,11 @@ def test_statements_compile_for_every_engine():
             history_suppliers_statement(),
             program_monthly_statement(),
             freshness_statement(),
+            freshness_statement(bound=True),
         ):
             assert "SELECT" in str(statement.compile(dialect=dialect))
+        bounded = freshness_statement(bound=True).compile(dialect=dialect)
+        assert set(bounded.params) == {"activity_bound"}  # the bound is a parameter, never a literal
 
 
 # ---------------------------------------------------------------------------------------------- uptake
