@@ -58,6 +58,9 @@ MAX_FILE_BYTES = 2 * 10**9  # a file over 2 GB uncompressed is refused (PRODUCT.
 MAX_FIELD_CHARS = 100_000  # one field longer than this is a mistake (a whole file in one cell)
 SHOWN_CHARS = 60  # text from a file (a header name) is echoed at most this long
 READ_CHUNK = 1 << 20
+# A line longer than this cannot hold a row of at most 11 fields of MAX_FIELD_CHARS (4 bytes a character,
+# quotes and commas): refused while inflating, so one endless line is never held whole.
+MAX_LINE_BYTES = 11 * (4 * MAX_FIELD_CHARS + 3)
 csv.field_size_limit(2**31 - 1)  # long fields are refused by MAX_FIELD_CHARS, with their row and column
 # PostgreSQL advisory lock key serialising loads into one warehouse database ("TrustLod" in ASCII).
 LOAD_LOCK_KEY = 0x54727573744C6F64
@@ -266,12 +269,25 @@ def _read_bytes(path: Path, file: str, max_bytes: int, report: _Report) -> bytes
     """The file's bytes, inflated when gzipped, read in chunks and refused as soon as they pass `max_bytes`
     (so a small gzip that inflates to gigabytes never takes more than `max_bytes` of memory)."""
     data = bytearray()
+    line = 0  # bytes since the last line break
     try:
         with gzip.open(path, "rb") if file.endswith(".gz") else path.open("rb") as handle:
             while chunk := handle.read(READ_CHUNK):
                 data += chunk
                 if len(data) > max_bytes:
                     _too_big(file, max_bytes, report)
+                    return None
+                pieces = chunk.split(b"\n")
+                longest = max([line + len(pieces[0]), *(len(p) for p in pieces[1:])])
+                line = len(pieces[-1]) if len(pieces) > 1 else line + len(chunk)
+                if longest > MAX_LINE_BYTES:
+                    row = data.count(b"\n")  # the line being read: its data row, when no field spans lines
+                    report.add(
+                        file,
+                        row or None,
+                        None,
+                        f"has a line of more than {MAX_LINE_BYTES:,} bytes: no row of this table is that long",
+                    )
                     return None
     except (EOFError, zlib.error, gzip.BadGzipFile):
         report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
@@ -292,14 +308,9 @@ def _read_csv(path: Path, extract: _Extract, report: _Report, max_bytes: int) ->
         data = data[3:]
     # Blank lines at the end are no rows (exports often end with one); a quoted field always ends in a quote.
     data = data.rstrip(b"\r\n") + b"\n"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        _report_undecodable(file, data, exc.start, report)
-        return None
-
-    # The csv module checks the shape row by row (polars would pad short rows with nulls silently).
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # The csv module checks the shape row by row (polars would pad short rows with nulls silently); it reads
+    # through an incremental decoder, so the file is never held twice as text.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
     rows = ragged = 0  # rows: data rows read so far (1 = the first after the header)
     try:
         header = next(reader, None)
@@ -328,6 +339,9 @@ def _read_csv(path: Path, extract: _Extract, report: _Report, max_bytes: int) ->
     except csv.Error as exc:  # the row being read when the reader gave up
         report.add(file, rows + 1, None, f"is not valid CSV: {_first_line(exc)}")
         return None
+    except UnicodeDecodeError:
+        _report_undecodable(file, data, _first_bad_byte(data), report)
+        return None
     if ragged:
         return None
 
@@ -340,6 +354,14 @@ def _read_csv(path: Path, extract: _Extract, report: _Report, max_bytes: int) ->
         report.add(file, None, None, "could not be read as CSV consistently (stray quotes?): check the quoting")
         return None
     return frame
+
+
+def _first_bad_byte(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
 
 
 def _report_undecodable(file: str, data: bytes, position: int, report: _Report) -> None:

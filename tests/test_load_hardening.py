@@ -292,3 +292,26 @@ def test_two_loads_of_one_extract_into_postgresql_take_turns(pg_server, tmp_path
     assert (won, lost) == (0, 1), results
     # The second load waited for the first and then saw its rows: the ids are named, not a driver error.
     assert "suppliers.csv, row 1, column supplier_id: expected a supplier_id not already in the warehouse" in err
+
+
+def test_an_endless_line_is_refused_while_inflating_under_the_default_cap(tmp_path):
+    extract = write_extract(tmp_path / "x")
+    (extract / "orders.csv").unlink()
+    header = ",".join(HEADERS["orders"]).encode() + b"\n"
+    with gzip.open(extract / "orders.csv.gz", "wb", compresslevel=1) as out:  # 64 MB on data row 1
+        out.write(header)
+        for _ in range(64):
+            out.write(b"9" * 1_000_000)
+
+    tracemalloc.start()
+    try:
+        problems = _problems(extract)  # the 2 GB default cap
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # 11 columns of at most 100,000 characters of 4 bytes, with quotes and a comma: 4,400,033 bytes a line.
+    assert problems == [
+        "orders.csv.gz, row 1: has a line of more than 4,400,033 bytes: no row of this table is that long"
+    ]
+    assert peak < 16_000_000  # a few MB read, never the 64 MB the line would inflate to
