@@ -609,3 +609,13 @@ def policy_for(key: str) -> tuple[str, int | None, Policy]:
         return name, policy_version(name), policy
     except PolicyNotFound:  # renamed or removed since: record it without a version
         return name, None, policy
+
+
+def published_row(key: str, supplier_id: int) -> tuple[Publication, dict | None] | None:
+    """The latest publication of warehouse `key` and that supplier's row in it (None when it was not in the
+    run); None when nothing was ever published. The row has the ASSESSMENT_SCHEMA fields."""
+    publication = latest_publication(key)
+    if publication is None:
+        return None
+    rows = run_rows(publication.run_id).filter(pl.col("supplier_id") == int(supplier_id))
+    return publication, (rows.row(0, named=True) if rows.height else None)

@@ -333,3 +333,32 @@ def test_grace_two_by_hand_on_frames():
         ("not_qualified", 0.0, 0),
         ("qualified", 300.0, 0),
     ]
+
+
+def test_badge_timeline_marks_grace_apart_from_holding():
+    from ui.assess_charts import badge_timeline_figure
+
+    history = pl.DataFrame(
+        {
+            "run_id": [1, 2, 3],
+            "as_of": [MAY, JUNE, JULY],
+            "policy_name": ["Grace one"] * 3,
+            "policy_version": [1, 1, 2],
+            "badge": ["qualified", "qualified", "not_qualified"],
+            "ta_amount_usd": [4000.0, 4000.0, 0.0],
+            "passes": [True, False, False],
+            "kept_under_grace": [False, True, False],
+            "grace_used": [0, 1, 0],
+            "failed_rules": ["", "min_orders;on_time", "min_orders"],
+        }
+    )
+    fig = badge_timeline_figure(history.reverse())  # any order in, dates in order out
+    assert [t.name for t in fig.data] == ["Trade Assurance Amount", "Qualified", "Kept under grace", "Not qualified"]
+    amount = fig.data[0]
+    assert list(amount.x) == [MAY, JUNE, JULY] and list(amount.y) == [4000.0, 4000.0, 0.0]
+    assert amount.line.shape == "hv"
+    kept = fig.data[2]
+    assert list(kept.x) == [JUNE] and list(kept.y) == [4000.0]
+    assert kept.customdata[0] == "Kept under grace · policy Grace one v1 · failed: min_orders, on_time"
+    assert fig.data[3].customdata[0] == "Not qualified · policy Grace one v2 · failed: min_orders"
+    assert badge_timeline_figure(history.clear()).data[0].name == "Trade Assurance Amount"
