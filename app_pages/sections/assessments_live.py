@@ -33,7 +33,8 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
         st.info("Nothing has been published yet: storefronts show no badge until an assessment is published.")
         return
     live, live_policy = live_assessment(view, key)
-    changes = with_names(view, run_changes(store.run_rows(published.run_id), live), names)
+    published_rows = store.run_rows(published.run_id)
+    changes = with_names(view, run_changes(published_rows, live), names)
     differ = changes.filter(pl.col("change").is_in(["gained", "lost"]))
     tally = change_counts(changes)
     published_policy = policy_label(published.policy_name, published.policy_version)
@@ -43,6 +44,15 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
             f"the assessment of {published.as_of:%Y-%m-%d} under {published_policy}. Live: if assessed on the data "
             f"through {view.data_end - timedelta(days=1):%Y-%m-%d} under {live_policy}."
         )
+    )
+    st.download_button(
+        "Download the published storefront feed (CSV)",
+        store.feed_csv(published_rows).encode("utf-8"),
+        file_name=store.feed_file_name(published.as_of),
+        mime="text/csv",
+        key="feed_csv",
+        on_click="ignore",
+        icon=":material/storefront:",
     )
     if published.superseded_by:
         st.warning(f"Run {published.run_id} was superseded by run {published.superseded_by}; publish that one.")
