@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--supersede", action="store_true", help="replace the assessment recorded at this date (it stays on record)"
     )
-    run.add_argument("--actor", help="who runs it, for the audit trail (default: $USER)")
+    run.add_argument("--actor", help="who runs it, for the audit trail (default: the login name, $USER)")
     for command in (card, back, run):
         command.add_argument(
             "--url", help="SQLAlchemy URL of the warehouse (default: $TRUST_WAREHOUSE_URL, else data/)"
@@ -118,13 +118,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _login_name() -> str:
+    """The login name ($LOGNAME or $USER, else the password database), or '' when there is none."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no such variable and a uid without a passwd entry (a bare container)
+        return ""
+
+
 def assess_command(args) -> int:
     """`python -m queries assess`: check, assess, record, publish; every refusal before anything is recorded."""
     from policy.assess import counts
     from queries.assess import assessment_at
     from store import assessments as store
 
-    actor = args.actor or os.environ.get("USER") or ""
+    actor = args.actor or _login_name()
     try:
         key = warehouse_key(args.url)
         if args.policy:

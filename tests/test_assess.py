@@ -359,6 +359,9 @@ def test_badge_timeline_marks_grace_apart_from_holding():
     assert amount.line.shape == "hv"
     kept = fig.data[2]
     assert list(kept.x) == [JUNE] and list(kept.y) == [4000.0]
-    assert kept.customdata[0] == "Kept under grace · policy Grace one v1 · failed: min_orders, on_time"
-    assert fig.data[3].customdata[0] == "Not qualified · policy Grace one v2 · failed: min_orders"
+    assert (
+        kept.customdata[0]
+        == "Kept under grace · policy Grace one v1 · failed: Covered deals, 6 months; On-time shipping, 6 months"
+    )
+    assert fig.data[3].customdata[0] == "Not qualified · policy Grace one v2 · failed: Covered deals, 6 months"
     assert badge_timeline_figure(history.clear()).data[0].name == "Trade Assurance Amount"

@@ -9,18 +9,19 @@ showed from one assessment to the next); each assessment is a marker coloured by
 import plotly.graph_objects as go
 import polars as pl
 
+import catalogue
+from ui import format as fmt
 from ui.charts import BADGE_COLORS, CONFIG
-from ui.explain import BADGE_LABELS
 
 __all__ = ["CONFIG", "STANDINGS", "badge_timeline_figure", "standing"]
 
 # The standings a recorded assessment can show, in legend order: the badges, with grace split out.
 STANDINGS = {
-    "qualified": ("Qualified", BADGE_COLORS["qualified"], "circle"),
-    "kept_under_grace": ("Kept under grace", "#f9a825", "diamond"),
-    "not_qualified": (BADGE_LABELS["not_qualified"], BADGE_COLORS["not_qualified"], "x"),
-    "region_not_open": (BADGE_LABELS["region_not_open"], BADGE_COLORS["region_not_open"], "square"),
-    "not_enrolled": (BADGE_LABELS["not_enrolled"], BADGE_COLORS["not_enrolled"], "square-open"),
+    "qualified": (catalogue.label("qualified", "badge"), BADGE_COLORS["qualified"], "circle"),
+    "kept_under_grace": (catalogue.label("kept_under_grace", "derived"), "#f9a825", "diamond"),
+    "not_qualified": (catalogue.label("not_qualified", "badge"), BADGE_COLORS["not_qualified"], "x"),
+    "region_not_open": (catalogue.label("region_not_open", "badge"), BADGE_COLORS["region_not_open"], "square"),
+    "not_enrolled": (catalogue.label("not_enrolled", "badge"), BADGE_COLORS["not_enrolled"], "square-open"),
 }
 AMOUNT_COLOR = "#1565c0"
 
@@ -59,7 +60,7 @@ def badge_timeline_figure(history: pl.DataFrame) -> go.Figure:
             continue
         notes = [
             f"{label} · policy {_policy_label(r['policy_name'], r['policy_version'])}"
-            + (f" · failed: {r['failed_rules'].replace(';', ', ')}" if r["failed_rules"] else "")
+            + (f" · failed: {fmt.words(r['failed_rules'])}" if r["failed_rules"] else "")
             for r in rows.iter_rows(named=True)
         ]
         fig.add_trace(

@@ -15,12 +15,12 @@ from app_pages.sections.context import View
 from store import assessments as store
 from ui import format as fmt
 from ui.assess_charts import CONFIG, badge_timeline_figure
-from ui.explain import BADGE_LABELS, escape_markdown
+from ui.explain import escape_markdown
 from warehouse.connection import warehouse_key
 
 
 def _badge_words(row: dict) -> str:
-    words = BADGE_LABELS.get(row["badge"], str(row["badge"]))
+    words = fmt.word(row["badge"], "badge")
     return f"{words} (under grace)" if row.get("kept_under_grace") else words
 
 
@@ -80,7 +80,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, date] | 
                 + (f" · Amount {fmt.money(row['ta_amount_usd'])}" if row else "")
             )
         )
-    tiles[1].metric("Live standing", BADGE_LABELS.get(live["badge"], str(live["badge"])))
+    tiles[1].metric("Live standing", fmt.word(live["badge"], "badge"))
     tiles[1].caption(
         escape_markdown(
             f"As of {view.as_of:%Y-%m-%d} · {view.policy_name} · Amount {fmt.money(live['ta_amount_usd'])} "
@@ -89,7 +89,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, date] | 
     )
     if projection:
         badge, when = projection
-        tiles[2].metric("Projected badge", BADGE_LABELS.get(badge, str(badge)))
+        tiles[2].metric("Projected badge", fmt.word(badge, "badge"))
         tiles[2].caption(escape_markdown(f"At the {when:%Y-%m-%d} assessment · {view.policy_name}"))
 
     history = store.supplier_history(key, supplier_id)
