@@ -8,6 +8,7 @@ one assessment of grace used, so it loses the badge; 3 fails the claims rule (1 
 it under grace; 6 qualifies. Against the published 2024-06-01 run, one holder differs: 2, who would lose it.
 """
 
+import json
 from datetime import date
 
 import polars as pl
@@ -151,3 +152,75 @@ def test_a_category_manager_reads_but_cannot_assess(make_app, warehouse):
     assert runs["actor"].tolist() == ["pia@example.com"]
     assert any("Nothing has been published yet" in i.value for i in at.info)
     assert assessments_store.list_runs(key).filter(pl.col("actor") == "cm@example.com").is_empty()
+
+
+def _profile_sections(supplier_id: int):
+    """The profile's assessment sections alone, for one supplier, with its live row at 2024-06-11."""
+    from datetime import date
+
+    import polars as pl
+
+    from app_pages.sections.badge_history import render_badge_history, render_storefront_card
+    from app_pages.sections.context import View
+    from policy import DEFAULT_POLICY, evaluate
+    from queries.scorecard import fetch_features
+    from warehouse import settings
+    from warehouse.connection import warehouse_engine
+
+    url = settings.warehouse_url()
+    with warehouse_engine(url).connect() as conn:
+        features = fetch_features(conn, date(2024, 6, 11))
+    scored = features.join(evaluate(features, DEFAULT_POLICY, margins=False), on="supplier_id")
+    live = (
+        scored.filter(pl.col("supplier_id") == supplier_id)
+        .with_columns(pl.col("badge").cast(pl.String))
+        .row(0, named=True)
+    )
+    view = View(url, "DuckDB", date(2024, 6, 11), (), (), DEFAULT_POLICY, "PRODUCT.md default", date(2024, 6, 11))
+    render_storefront_card(view, live)
+    render_badge_history(view, live, projection=("not_qualified", date(2024, 7, 1)))
+
+
+def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from queries.__main__ import main
+
+    monkeypatch.setenv("TRUST_WAREHOUSE_URL", warehouse)
+    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    monkeypatch.delenv("TRUST_WAREHOUSE_NAME", raising=False)
+    policy_file = tmp_path / "grace1.json"
+    policy_file.write_text(json.dumps(POLICY))
+    for as_of, publish in (("2024-05-01", False), ("2024-06-01", True)):
+        args = ["assess", "--as-of", as_of, "--policy", str(policy_file), "--actor", "pia"]
+        assert main(args + (["--publish", str(tmp_path)] if publish else [])) == 0
+
+    at = AppTest.from_function(_profile_sections, args=(2,), default_timeout=30).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    # Supplier 2 at the published 2024-06-01 run: kept under grace, two November deals worth 8,000 in 12 months.
+    assert metrics["Badge"] == "Qualified (under grace)"
+    assert metrics["Covered deals, 12 months"] == "2" and metrics["Deal value, 12 months"] == "$8,000"
+    assert metrics["Published badge"] == "Qualified (under grace)"
+    assert metrics["Live standing"] == "Not qualified"  # the default policy, no deals in six months
+    assert metrics["Projected badge"] == "Not qualified"
+    captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown escapes of names and dates removed
+    assert any("assessed 2024-06-01 · grace1.json · Amount $4,000" in c for c in captions), captions
+    assert any("Storefront trust card, as buyers see it: published" in c for c in captions)
+    chart = at.get("plotly_chart")
+    assert len(chart) == 1
+    history = at.dataframe[0].value
+    assert [str(d)[:10] for d in history["as_of"]] == ["2024-05-01", "2024-06-01"]
+    assert history["kept_under_grace"].tolist() == [False, True] and history["ta_amount_usd"].tolist() == [
+        4000.0,
+        4000.0,
+    ]
+
+    fresh = AppTest.from_function(_profile_sections, args=(3,), default_timeout=30)
+    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    fresh.run()
+    assert not fresh.exception, fresh.exception
+    assert {m.label: m.value for m in fresh.metric}["Published badge"] == "None published"
+    assert any("no published assessment includes this supplier" in c.value for c in fresh.caption)
+    assert not fresh.get("plotly_chart")
+    assert any("No recorded assessment includes this supplier yet" in i.value for i in fresh.info)
