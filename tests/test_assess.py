@@ -365,3 +365,31 @@ def test_badge_timeline_marks_grace_apart_from_holding():
     )
     assert fig.data[3].customdata[0] == "Not qualified · policy Grace one v2 · failed: Covered deals, 6 months"
     assert badge_timeline_figure(history.clear()).data[0].name == "Trade Assurance Amount"
+
+
+def test_chained_assessments_equal_the_backtest_grace_sequence():
+    """Six monthly assessments on a seeded demo warehouse, each over the one before, equal
+    policy.backtest.badge_sequence (grace over the whole series at once, an independent formulation)."""
+    from data.generate import generate
+    from policy.backtest import badge_sequence
+    from queries.scorecard import fetch_features
+    from tests.warehouse import duckdb_memory_engine
+
+    engine = duckdb_memory_engine()
+    generate(engine, suppliers=400, months=18, seed=7)
+    with engine.connect() as conn:
+        end = conn.execute(text("SELECT max(placed_at) FROM orders")).scalar_one()
+        months = [date(end.year - (end.month - k < 1), (end.month - k - 1) % 12 + 1, 1) for k in range(6, 0, -1)]
+        history = {as_of: fetch_features(conn, as_of) for as_of in months}
+    engine.dispose()
+    policy = Policy(grace_assessments=2)
+    expected = badge_sequence(history, policy).with_columns(pl.col("badge").cast(pl.String))
+    previous, chained = None, []
+    for as_of in months:
+        previous = assess(history[as_of], policy, previous)
+        chained.append(previous.with_columns(pl.lit(as_of).alias("as_of")))
+    got = pl.concat(chained).sort("as_of", "supplier_id")
+    assert got["kept_under_grace"].sum() > 0, "the seeded data should exercise grace"
+    assert got.select(
+        "as_of", "supplier_id", "badge", "ta_amount_usd", pl.col("kept_under_grace").alias("in_grace")
+    ).equals(expected.select("as_of", "supplier_id", "badge", "ta_amount_usd", "in_grace"))
