@@ -7,16 +7,19 @@ people typed are shown in a table or as plain text, never as Markdown.
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.assessments_audit import render_assessment_audit
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
 from ui.export import csv_bytes
+from warehouse.connection import resolve_url, warehouse_key
 
 ACTION_LABELS = {"save": "saved (new)", "update": "updated", "mark_current": "marked current"}
 
 require_page("audit")
 st.title("Audit")
 st.caption("Every change to a saved policy, newest first. Times are UTC. Rows are never changed or deleted.")
+render_assessment_audit(warehouse_key(resolve_url()))
 
 log = store.audit_log()
 if log.is_empty():

@@ -127,6 +127,13 @@ def test_a_policy_owner_runs_publishes_and_reads_the_changes(make_app, warehouse
         "publish",  # the form keeps "Publish" ticked: the supersede was published too
     ]
 
+    # The Audit page lists them under the session's account, newest first.
+    at.switch_page("app_pages/audit.py").run()
+    assert not at.exception, at.exception
+    trail = _tables(at, "what")[0]
+    assert trail["action"].tolist() == ["Published", "Superseded", "Published", "Assessed", "Published", "Assessed"]
+    assert set(trail["actor"]) == {"local demo"}
+
 
 def test_a_category_manager_reads_but_cannot_assess(make_app, warehouse):
     key = warehouse_key(warehouse)
