@@ -137,17 +137,19 @@ def assess_command(args) -> int:
     actor = args.actor or _login_name()
     try:
         key = warehouse_key(args.url)
-        if args.policy:
-            policy, name, version = Policy.from_file(args.policy), Path(args.policy).name, None
-        else:
-            name, version, policy = store.policy_for(key)
+        policy = Policy.from_file(args.policy) if args.policy else None
     except PolicyError as exc:
         print(f"error: policy {exc}", file=sys.stderr)
         return 2
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    run = None
     try:
+        if policy is None:
+            name, version, policy = store.policy_for(key)
+        else:
+            name, version = Path(args.policy).name, None
         store.check_assessment(key, args.as_of, supersede=args.supersede)
         if not actor.strip():
             raise store.AssessmentRefused("Who runs the assessment is required: pass --actor NAME or set $USER.")
@@ -178,9 +180,8 @@ def assess_command(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(
-            f"error: cannot write the storefront feed ({exc.strerror or exc}); nothing was published", file=sys.stderr
-        )
+        done = f"run {run.run_id} is recorded but not published" if run else "nothing was recorded or published"
+        print(f"error: cannot write the storefront feed ({exc.strerror or exc}); {done}", file=sys.stderr)
         return 1
     except Exception as exc:  # a driver error carries SQL and URLs: name only its kind
         logging.getLogger("trust.assess").debug("assess failed", exc_info=True)

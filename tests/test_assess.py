@@ -254,6 +254,10 @@ def test_refusals_record_nothing(setup, tmp_path, capsys):
     assert assess_cli(url, "--as-of", "2024-05-01") == 2  # before the latest assessment
     assert "before the latest assessment" in capsys.readouterr().err
     assert main(["assess", "--url", url, "--as-of", "2024-07-01", "--actor", " "]) == 2
+    not_a_folder = tmp_path / "feed.txt"
+    not_a_folder.write_text("")
+    assert assess_cli(url, "--as-of", "2024-07-01", "--publish", str(not_a_folder)) == 1  # cannot write: exit 1
+    assert "nothing was recorded or published" in capsys.readouterr().err
     assert store.list_runs(key).height == 1
     assert not list(tmp_path.glob("storefront-*.csv"))
 
@@ -393,3 +397,14 @@ def test_chained_assessments_equal_the_backtest_grace_sequence():
     assert got.select(
         "as_of", "supplier_id", "badge", "ta_amount_usd", pl.col("kept_under_grace").alias("in_grace")
     ).equals(expected.select("as_of", "supplier_id", "badge", "ta_amount_usd", "in_grace"))
+
+
+def test_an_unreachable_app_database_exits_1_without_its_url(tmp_path, monkeypatch, capsys):
+    url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    engine = create_engine(url)
+    load_rows(engine, warehouse_tables())
+    engine.dispose()
+    monkeypatch.setenv("TRUST_APP_DB_URL", "postgresql+psycopg://trust:s3cret@127.0.0.1:1/app")
+    assert assess_cli(url, "--as-of", "2024-06-01") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "s3cret" not in err and "127.0.0.1" not in err and "SELECT" not in err
