@@ -209,7 +209,8 @@ def check_assessment(key: str, as_of: date, *, supersede: bool) -> int | None:
     """The run a new assessment at `as_of` would supersede (None for a new date), or AssessmentRefused.
 
     Refused: a date already assessed without `supersede`; `supersede` with nothing to supersede; a new
-    date before the latest assessed one (the later runs' grace was worked out without it).
+    date before the latest assessed one (the later runs' grace was worked out without it). Superseding an
+    earlier date is allowed: the later runs stay as recorded (a record, not a recomputation).
     """
     with engine().connect() as conn:
         return _check(conn, key, as_of, supersede)
