@@ -118,6 +118,18 @@ def test_a_policy_owner_runs_publishes_and_reads_the_changes(make_app, warehouse
     _run(at, date(2024, 6, 1), supersede=True)
     runs = _tables(at, "recorded_at")[0]
     assert runs["run_id"].tolist() == [3, 2, 1] and runs["superseded_by"].tolist()[1] == 3
+    # Run 3 against the run it replaced (same data, same policy): nobody gained, lost or changed Amount;
+    # supplier 2 is still held only by grace, which the comparison always lists.
+    at.toggle(key="vs_replaced").set_value(True).run()
+    assert any("Compared with run 2" in c.value for c in at.caption)
+    assert [
+        _metric(at, label) for label in ("Gained the badge", "Lost the badge", "Kept under grace", "Amount changed")
+    ] == [
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
     assert [e for e in assessments_store.audit_entries(warehouse_key(warehouse))["action"]] == [
         "assess",
         "publish",

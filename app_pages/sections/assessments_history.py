@@ -86,11 +86,14 @@ def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
     }
     run_id = st.selectbox("Assessment", list(labels), format_func=labels.get, key="changes_run")
     before = run_before(runs, run_id)
+    replaced = runs.filter(pl.col("run_id") == run_id)["supersedes"].item()
+    if replaced is not None and st.toggle(f"Compare with run {replaced}, which this run replaced", key="vs_replaced"):
+        before = runs.filter(pl.col("run_id") == replaced).row(0, named=True)
     if before is None:
         st.caption("The first assessment on record: every holder counts as gained.")
         previous = empty_assessment()
     else:
-        st.caption(f"Compared with run {before['run_id']} at {before['as_of']:%Y-%m-%d}, the assessment before it.")
+        st.caption(f"Compared with run {before['run_id']}, the assessment of {before['as_of']:%Y-%m-%d}.")
         previous = store.run_rows(before["run_id"])
     changes = with_names(view, run_changes(previous, store.run_rows(run_id)), names)
     tally = change_counts(changes)
