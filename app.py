@@ -21,6 +21,7 @@ PAGES = (  # page id (auth.roles.PAGES), file, title, icon
     ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎"),
     ("uptake", "app_pages/uptake.py", "Program uptake", "📈"),
     ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪"),
+    ("assessments", "app_pages/assessments.py", "Assessments", ":material/verified:"),
     ("audit", "app_pages/audit.py", "Audit", "📜"),
 )
 UNREACHABLE = "The warehouse could not be reached or queried. Check that it is running, then reload the page."

@@ -7,6 +7,7 @@ people typed are shown in a table or as plain text, never as Markdown.
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.assessments_audit import render_assessment_audit
 from app_pages.sections.context import current_view
 from auth.session import require_page
 from store import policies as store
@@ -18,6 +19,7 @@ ACTION_LABELS = {"save": "saved (new)", "update": "updated", "mark_current": "ma
 require_page("audit")
 st.title("Audit")
 st.caption("Every change to a saved policy, newest first. Times are UTC. Rows are never changed or deleted.")
+render_assessment_audit(current_view().warehouse_key)
 
 log = store.audit_log(current_view().warehouse_key)
 if log.is_empty():

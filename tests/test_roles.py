@@ -106,9 +106,9 @@ def test_the_shipped_example_is_valid():
 # ---- the permission table -------------------------------------------------------------------------------
 
 SEES = {
-    "category_manager": {"overview", "suppliers"},
-    "executive": {"overview", "uptake"},
-    "policy_owner": {"overview", "policy_lab", "uptake", "audit"},
+    "category_manager": {"overview", "suppliers", "assessments"},
+    "executive": {"overview", "uptake", "assessments"},
+    "policy_owner": {"overview", "policy_lab", "uptake", "assessments", "audit"},
     "admin": set(PAGES),
 }
 
@@ -117,7 +117,7 @@ SEES = {
 def test_pages_and_actions_by_role_default_deny(role):
     assert {p for p in PAGES if can_see(role, p)} == SEES.get(role, set())
     writes = role in ("policy_owner", "admin")
-    for action in ("save_policy", "mark_current"):
+    for action in ("save_policy", "mark_current", "assess", "supersede", "publish"):
         assert can(role, action) is writes
         if not writes:
             with pytest.raises(PermissionDenied):
