@@ -303,6 +303,22 @@ BAD_EXTRACTS = {
         ("inquiries.csv", 1, "buyer_id", "neither"),
     ),
     "unknown order": (change("claims", 2, "order_id", "999"), ("claims.csv", 2, "order_id", "in neither")),
+    # Every foreign key of PRODUCT.md is checked: orders → suppliers and buyers, inquiries → suppliers and
+    # buyers, claims → orders.
+    "unknown buyer of an order": (change("orders", 1, "buyer_id", "99"), ("orders.csv", 1, "buyer_id", "in neither")),
+    "unknown supplier of an inquiry": (
+        change("inquiries", 2, "supplier_id", "12"),
+        ("inquiries.csv", 2, "supplier_id", "expected a supplier_id of the suppliers in suppliers.csv"),
+    ),
+    # INTEGER's range: 2,147,483,647 is the largest id (10 digits, so only the range check refuses it).
+    "id just over the INTEGER range": (
+        change("suppliers", 2, "supplier_id", "2147483648"),
+        ("suppliers.csv", 2, "supplier_id", "a whole number between -2147483648 and 2147483647"),
+    ),
+    "id just under the INTEGER range": (
+        change("claims", 2, "order_id", "-2147483649"),
+        ("claims.csv", 2, "order_id", "a whole number between -2147483648 and 2147483647"),
+    ),
     "duplicate id in the file": (
         change("buyers", 2, "buyer_id", "20"),
         ("buyers.csv", 2, "buyer_id", "first on row 1"),
@@ -324,6 +340,15 @@ BAD_EXTRACTS = {
     "completed without a completed time": (
         change("orders", 1, "completed_at", ""),
         ("orders.csv", 1, "completed_at", "status is completed"),
+    ),
+    # completed_at closes the chain placed_at ≤ shipped_at ≤ delivered_at ≤ completed_at.
+    "completed before delivered": (
+        change("orders", 1, "completed_at", "2024-03-08 23:59:59"),
+        ("orders.csv", 1, "completed_at", "after delivered_at 2024-03-09 00:00:00, found 2024-03-08 23:59:59"),
+    ),
+    "completed before placed, neither shipped nor delivered": (
+        change("orders", 2, "completed_at", "2024-03-01 23:59:59"),
+        ("orders.csv", 2, "completed_at", "after placed_at 2024-03-02 00:00:00, found 2024-03-01 23:59:59"),
     ),
     "ship_by before placed": (change("orders", 2, "ship_by", "2024-03-01"), ("orders.csv", 2, "ship_by", "placed_at")),
     "enrolled before registered": (
@@ -402,6 +427,24 @@ def test_the_valid_extract_loads_as_the_bad_ones_are_built(preloaded, tmp_path):
     """The bad extracts above differ from a good one by their mutation only."""
     directory = bad_extract(tmp_path / "x", lambda headers, tables: None)
     assert load_directory(directory, preloaded)["orders"] == 3
+
+
+def test_ids_at_the_ends_of_the_integer_range_load(engine, tmp_path):
+    """2,147,483,647 and −2,147,483,648 are INTEGERs: the range check refuses only what lies beyond them."""
+
+    def edges(headers, tables):
+        tables["suppliers"][1][0] = "2147483647"
+        tables["orders"][1][1] = "2147483647"  # order 31 is supplier 11's
+        tables["buyers"][1][0] = "-2147483648"
+        tables["orders"][1][2] = "-2147483648"  # and buyer 21's
+        tables["orders"][2][2] = "-2147483648"
+        tables["inquiries"][1][1:3] = ["2147483647", "-2147483648"]
+
+    counts = load_directory(bad_extract(tmp_path / "x", edges), engine)
+    assert counts == {"suppliers": 2, "buyers": 2, "orders": 3, "inquiries": 2, "claims": 2}
+    assert sorted(rows(engine, "suppliers")) == [10, 2_147_483_647]
+    assert sorted(rows(engine, "buyers")) == [-2_147_483_648, 20]
+    assert rows(engine, "orders")[31]["supplier_id"] == 2_147_483_647
 
 
 def broken_files(directory: Path) -> dict[str, tuple]:
