@@ -450,3 +450,17 @@ def test_a_claims_failure_is_explained_in_words():
         test_flip.features({"supplier_id": 2, "orders_6m": 0}, {"supplier_id": 3, "orders_6m": 1}), DEFAULT_POLICY
     )
     assert all(change for change in frame["change"].to_list())
+
+
+def test_evaluate_gives_one_row_per_supplier_with_these_types():
+    frame = features({"orders_6m": 2}, {}, {"country_code": "VN"}, {"ta_enrolled_at": None})
+    out = evaluate(frame, DEFAULT_POLICY)
+    assert out["supplier_id"].to_list() == [1, 2, 3, 4]
+    assert out["badge"].cast(pl.String).to_list() == ["not_qualified", "qualified", "region_not_open", "not_enrolled"]
+    assert out.schema["badge"] == pl.Enum(["not_enrolled", "region_not_open", "not_qualified", "qualified"])
+    assert out.schema["failed_mask"] == pl.UInt8
+    assert out["failed_mask"].to_list() == [2, 0, 0, 0]  # bit 1: min_orders
+    assert out.schema["ta_amount_usd"] == pl.Float64
+    assert out.schema["failed_rules"] == pl.String
+    assert all(out.schema[f"margin_{rule}"] == pl.Float64 for rule in RULE_NAMES)
+    assert out.columns[:3] == ["supplier_id", "badge", "failed_mask"]
