@@ -12,6 +12,7 @@ from pyhive import sqlalchemy_hive
 from sqlalchemy.dialects import postgresql
 
 from policy import DEFAULT_POLICY
+from queries import uptake as uptake_module
 from queries.scorecard import fetch_features
 from queries.uptake import (
     HISTORY_COLUMNS,
@@ -97,12 +98,23 @@ def _claim(claim_id, order_id, filed_at, reason, status, refund="0", **columns):
     return {**row, "refund_usd": refund, **columns}
 
 
-def test_freshness_of_an_empty_and_a_filled_warehouse(engine):
+class _LastMicrosecondOf2026_03_15(datetime):
+    """ "Now" frozen at the last microsecond of a UTC day (a test reading the real clock fails at midnight)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 3, 15, 23, 59, 59, 999_999, tzinfo=UTC).astimezone(tz)
+
+
+def test_freshness_of_an_empty_and_a_filled_warehouse(engine, monkeypatch):
     load_rows(engine, {"suppliers": [{"supplier_id": 1}]})
     with engine.connect() as conn:
         empty = fetch_freshness(conn)
     assert empty == {"latest_order_at": None, "latest_activity_at": None, "ignored_after": None}
-    assert default_as_of(empty) == datetime.now(UTC).date()
+    # Without data, today in UTC, even where the local day is already the 16th.
+    monkeypatch.setattr(uptake_module, "datetime", _LastMicrosecondOf2026_03_15)
+    assert default_as_of(empty) == date(2026, 3, 15)
+    monkeypatch.undo()
 
     load_rows(
         engine,
