@@ -219,3 +219,42 @@ def history_features(url: str, as_ofs: Sequence[date], version: str, connect: Co
         if frames[point] is None:
             frames[point] = pl.DataFrame(schema=HISTORY_SCHEMA)
     return pl.concat([frames[point] for point in points], rechunk=False)
+
+
+def _year_before(as_of: date) -> date:
+    try:
+        return as_of.replace(year=as_of.year - 1)
+    except ValueError:  # 29 February
+        return as_of.replace(year=as_of.year - 1, day=28)
+
+
+def warm(url: str | None = None, months: int = 24) -> list[Path]:
+    """Compute what a first visit needs at the default as-of date into the snapshots: the features at it
+    and at the next monthly assessment, and the uptake history's `months` monthly dates and the date a
+    year before. Returns the snapshot files. `python -m queries.serving [URL]` runs it (scripts/serve.sh
+    does at start)."""
+    from policy.flip import next_assessment
+    from queries.uptake import default_as_of, fetch_freshness, month_starts
+    from warehouse.connection import resolve_url, warehouse_engine
+
+    url = resolve_url(url)
+    engine = warehouse_engine(url)
+    try:
+        with engine.connect() as conn:
+            version = fetch_data_version(conn)
+            as_of = default_as_of(fetch_freshness(conn))
+        for point in (as_of, next_assessment(as_of)):
+            features(url, point, version, engine.connect)
+        points = (*month_starts(as_of, months), _year_before(as_of))
+        history_features(url, points, version, engine.connect)
+    finally:
+        engine.dispose()
+    kept = [snapshot_path(url, "features", as_of, version)]
+    return kept + [snapshot_path(url, "history", point, version) for point in sorted(set(points))]
+
+
+if __name__ == "__main__":
+    import sys
+
+    for path in warm(sys.argv[1] if len(sys.argv) > 1 else None):
+        print(path)
