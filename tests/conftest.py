@@ -7,7 +7,7 @@ import tempfile
 import pytest
 from sqlalchemy import create_engine
 
-from tests.pgserver import PgServer
+from devtools.pgserver import PgServer
 from tests.warehouse import duckdb_memory_engine
 
 _db_numbers = itertools.count(1)

@@ -157,7 +157,7 @@ def qualified(at) -> str:
 def test_starts_from_the_default_policy(lab):
     assert qualified(lab) == "8"
     assert metric(lab, "Qualified suppliers").delta == "0"
-    assert metric(lab, "Trade Assurance Amount").value == "$72.5K"
+    assert metric(lab, "Trade Assurance Amount").value == "$72.5k"
     assert lab.slider(key="lab_min_orders_6m").value == 3
     assert lab.multiselect(key="lab_open_countries").value == ["CN"]
     assert any("move one to see" in i.value for i in lab.info)
@@ -212,11 +212,11 @@ def test_loosening_and_opening_countries_gain_the_badge(lab):
     ("key", "value", "total", "change"),
     [
         # 6 × 12,000 + 9,000 + 6,000
-        ("lab_amount_multiplier", 0.6, "$87.0K", "+$14,500"),
+        ("lab_amount_multiplier", 0.6, "$87k", "+$14,500"),
         # GMV Co 5,000 → 8,000 and Orders Co 7,500 → 8,000
-        ("lab_amount_floor_usd", 8000.0, "$76.0K", "+$3,500"),
+        ("lab_amount_floor_usd", 8000.0, "$76k", "+$3,500"),
         # six suppliers 10,000 → 9,000
-        ("lab_amount_cap_usd", 9000.0, "$66.5K", "-$6,000"),
+        ("lab_amount_cap_usd", 9000.0, "$66.5k", "-$6,000"),
     ],
 )
 def test_amount_settings_change_the_amount_not_the_count(lab, key, value, total, change):

@@ -15,7 +15,7 @@ W365 = [2023-07-02, 2024-07-01), W182 = [2023-12-31, 2024-07-01), W30 = [2024-06
 4 Delta Textiles (VN): 1 covered deal of $5,000 and $2,000 open → region_not_open.
 5 Epsilon Crafts (CN): never enrolled; one unanswered inquiry on 2024-06-30 09:00 → not_enrolled.
 
-Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6.0K", open exposure 1,000 + 2,000 → "$3.0K".
+Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6k", open exposure 1,000 + 2,000 → "$3k".
 """
 
 import json
@@ -145,8 +145,8 @@ def test_overview_tiles_are_the_hand_worked_numbers(app):
         "Suppliers": "5",
         "Enrolled": "4",
         "Qualified": "1",
-        "Trade Assurance Amount": "$6.0K",
-        "Open exposure": "$3.0K",
+        "Trade Assurance Amount": "$6k",
+        "Open exposure": "$3k",
     }
     assert [(link.proto.page, link.proto.label) for link in at.page_link] == [
         ("suppliers", "Supplier vetting"),
@@ -165,12 +165,12 @@ def test_overview_follows_the_sidebar_filters_and_the_as_of_date(app):
         "Enrolled": "1",
         "Qualified": "0",
         "Trade Assurance Amount": "$0",
-        "Open exposure": "$2.0K",
+        "Open exposure": "$2k",
     }
     at.sidebar.multiselect(key="country").set_value([]).run()
     at.sidebar.multiselect(key="category").set_value(["Machinery"]).run()
     assert _metrics(at)["Suppliers"] == "2"
-    assert _metrics(at)["Open exposure"] == "$1.0K"
+    assert _metrics(at)["Open exposure"] == "$1k"
     # On 2024-06-01 neither open order had been placed yet, and Alpha still qualifies.
     at.sidebar.multiselect(key="category").set_value([]).run()
     at.sidebar.date_input(key="as_of").set_value(datetime(2024, 6, 1).date()).run()

@@ -191,4 +191,4 @@ def test_compare_table_is_metrics_by_suppliers():
     assert by_metric["Covered deal value, 12 months"] == ("$34,567", "$0")
     assert by_metric["Replies within 24 h, 30 days"] == ("50.0%", "—")
     assert by_metric["Median reply time, 30 days"] == ("3.5 h", "—")
-    assert by_metric["Amount left"] == ("$7,500", "-$100")
+    assert by_metric["Amount left"] == ("$7,500", "−$100")
