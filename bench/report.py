@@ -123,7 +123,7 @@ def cli_step(url: str, as_of: date) -> None:
 
 def interaction(page, act, timeout_ms: float = 600_000) -> float:
     """Seconds from `act(page)` until the rerun it starts has finished drawing."""
-    from tests.browser.harness import wait_for_app
+    from devtools.browser import wait_for_app
 
     started = time.perf_counter()
     act(page)
@@ -151,7 +151,7 @@ def browser_step(url: str, as_of: date, serving_dir: Path, visits: int) -> None:
 
     from bench.bench_browser import PAGES, busiest_supplier, time_page
     from bench.bench_whatif import slider_moves
-    from tests.browser.harness import launch_chromium, start_app, stop_app, wait_for_app
+    from devtools.browser import launch_chromium, start_app, stop_app, wait_for_app
 
     supplier = busiest_supplier(url)
     os.environ["TRUST_SERVING_DIR"] = str(serving_dir)
@@ -245,8 +245,8 @@ def soak_step(url: str, serving_dir: Path, processes: int, sessions: int, minute
     import urllib.request
 
     from bench.soak import soak
-    from tests.browser.harness import free_port
-    from tests.pgserver import PgServer
+    from devtools.browser import free_port
+    from devtools.pgserver import PgServer
 
     pg = PgServer().start()
     port, backend = free_port(), free_port()

@@ -19,8 +19,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from devtools.browser import free_port
 from tests.apptest import build_warehouse
-from tests.browser.harness import free_port
 from tests.test_serving import tables
 
 REPO = Path(__file__).resolve().parent.parent
