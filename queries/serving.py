@@ -7,10 +7,11 @@ one sub-folder per warehouse, named by a hash of `warehouse.connection.warehouse
 a second server process, the command line and every session read these files instead of aggregating the
 fact tables again.
 
-A refresh is detected from the data itself: `fetch_data_version` hashes every table's row count with, for
-a DuckDB file, the size and modification time of the file and its write-ahead log (every write changes
-them), else every table's latest timestamps (and for PostgreSQL the inserted/updated/deleted row counters
-of its statistics), SNAPSHOT_VERSION and the scorecard statement's text. The version is part of
+A refresh is detected from the data itself: `fetch_data_version` hashes, for a DuckDB file, its tables'
+row counts and the size and modification time of the file and its write-ahead log (every write changes
+them); for PostgreSQL tables, the inserted/updated/deleted row counters of its statistics (no scan);
+otherwise (Spark, views) every table's row count and latest timestamps; with SNAPSHOT_VERSION and the
+scorecard statement's text. The version is part of
 each file's name and of its Parquet metadata, so a file of another refresh is never picked up; a file that
 cannot be read, is truncated or has other columns or types than today's code produces is rebuilt, never
 served. Files are written to a temporary name and renamed into place (os.replace), so a reader never sees
@@ -83,18 +84,33 @@ def fetch_data_version(conn: Connection) -> str:
     (where the engine can tell) updates rows, and with SNAPSHOT_VERSION and the scorecard's statement."""
     dialect = conn.engine.dialect.name
     database = make_url(str(conn.engine.url)).database if dialect == "duckdb" else None
-    # A DuckDB file is rewritten (or its write-ahead log grows) by every change: its size and time tell a
-    # refresh without scanning 50 million timestamps; the row counts come from its metadata.
-    on_file = bool(database) and database != ":memory:"
-    row = conn.execute(freshness_statement(latest=not on_file)).mappings().one()
-    parts: dict = {"version": SNAPSHOT_VERSION, "fresh": {k: str(v) for k, v in row.items()}}
-    if on_file:
+    parts: dict = {"version": SNAPSHOT_VERSION}
+    if database and database != ":memory:":
+        # A DuckDB file is rewritten (or its write-ahead log grows) by every change: its size and time tell
+        # a refresh without scanning 50 million timestamps; the row counts come from its metadata.
         parts["files"] = [_stat(Path(database)), _stat(Path(f"{database}.wal"))]
-    elif dialect == "postgresql":
-        parts["changes"] = [list(r) for r in conn.execute(_PG_CHANGES)]
+        parts["fresh"] = _freshness(conn, latest=False)
+    elif dialect == "postgresql" and (changes := _pg_changes(conn)):
+        parts["changes"] = changes  # every inserted, updated and deleted row counted: no scan needed
+    else:
+        parts["fresh"] = _freshness(conn, latest=True)
     statement = str(scorecard_statement().compile(dialect=conn.dialect))
     parts["statement"] = hashlib.sha256(statement.encode()).hexdigest()
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _freshness(conn: Connection, latest: bool) -> dict:
+    row = conn.execute(freshness_statement(latest=latest)).mappings().one()
+    return {name: str(value) for name, value in row.items()}
+
+
+def _pg_changes(conn: Connection) -> list | None:
+    """PostgreSQL's row counters of the four fact tables, or None when they cannot tell a refresh (the
+    statistics are off, or some of the tables are views)."""
+    if conn.execute(text("SELECT current_setting('track_counts')")).scalar() != "on":
+        return None
+    changes = [list(r) for r in conn.execute(_PG_CHANGES)]
+    return changes if len(changes) == len(FRESHNESS_COLUMNS) else None
 
 
 def _stat(path: Path) -> list:
