@@ -301,3 +301,31 @@ def test_snapshot_folders_differ_per_warehouse(tmp_path, serving_dir):
     two = serving.snapshot_dir(f"duckdb:///{tmp_path / 'b.duckdb'}")
     assert one != two and one.parent == two.parent == serving_dir
     assert os.fspath(serving_dir) in os.fspath(one)
+
+
+def test_readers_never_see_half_a_file_while_others_write_it(tmp_path):
+    import threading
+
+    path = tmp_path / "features_2024-07-01_v.parquet"
+    frame = pl.DataFrame({"supplier_id": range(200_000), "value_12m_usd": [0.1 * k for k in range(200_000)]})
+    schema = dict(frame.schema)
+    serving.write_snapshot(path, frame, "v")
+    done = threading.Event()
+
+    def writer() -> None:
+        for _ in range(20):
+            serving.write_snapshot(path, frame, "v")
+        done.set()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    reads = 0
+    while not done.is_set() or reads < 5:
+        got = serving.read_snapshot(path, schema, "v")
+        assert got is not None, "a reader saw a missing or partial file"
+        assert got.height == 200_000
+        reads += 1
+    for thread in threads:
+        thread.join()
+    assert not list(tmp_path.glob("*.tmp"))
