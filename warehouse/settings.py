@@ -24,6 +24,10 @@ SETTINGS = {
         "the name saved policies, the current mark, assessments and the audit trail are kept under "
         "(default: the warehouse URL without its password)"
     ),
+    "TRUST_SERVING_DIR": (
+        "the folder of the serving layer's snapshots (default: serving/ beside a SQLite app database, else "
+        "data/serving)"
+    ),
 }
 
 
@@ -65,3 +69,14 @@ def warehouse_name() -> str | None:
 def publish_dir() -> Path:
     """$TRUST_PUBLISH_DIR, else data/storefront: where the Assessments page writes storefront feeds."""
     return Path(_get("TRUST_PUBLISH_DIR") or DEFAULT_PUBLISH_DIR)
+
+
+def serving_dir() -> Path:
+    """$TRUST_SERVING_DIR, else serving/ beside the SQLite app database file, else data/serving."""
+    given = _get("TRUST_SERVING_DIR")
+    if given:
+        return Path(given)
+    app_db = app_db_url()
+    if app_db.startswith("sqlite:///") and app_db != "sqlite:///:memory:":
+        return Path(app_db.removeprefix("sqlite:///")).parent / "serving"
+    return REPO / "data" / "serving"
