@@ -6,7 +6,14 @@ import polars as pl
 import pytest
 
 from policy import DEFAULT_POLICY, RULES, Policy, evaluate
-from ui.charts import badge_mix_figure, deals_value_figure, on_time_figure, response_time_figure
+from ui.charts import (
+    badge_mix_figure,
+    deals_value_figure,
+    empty_sentence,
+    nothing_to_draw,
+    on_time_figure,
+    response_time_figure,
+)
 from ui.explain import (
     badge_reason,
     compare_table,
@@ -75,6 +82,36 @@ def test_response_time_draws_hours_and_the_policy_maximum():
     assert fig.layout.yaxis.title.text == "Median reply (hours)"
     assert fig.layout.shapes[0].y0 == 12.5
     assert fig.layout.annotations[0].text == "policy maximum 12.5 h"
+
+
+def test_money_axis_reads_compact_and_hover_is_exact():
+    fig = deals_value_figure(TRENDS)  # values 0 .. 7,250.50: steps of 2,000 (7,250 / 5 = 1,450 → 2,000)
+    assert list(fig.layout.yaxis2.tickvals) == [0, 2000, 4000, 6000, 8000]
+    assert list(fig.layout.yaxis2.ticktext) == ["$0", "$2k", "$4k", "$6k", "$8k"]
+    assert list(fig.data[0].customdata) == ["$1,500.00", "$0.00", "$7,250.50"]
+    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2, 3, 4, 5]  # deals 0..5: whole ticks
+
+
+def test_legends_sit_below_the_plot_clear_of_title_and_axis():
+    for fig in (deals_value_figure(TRENDS), on_time_figure(TRENDS, 0.9), response_time_figure(TRENDS, 24)):
+        legend = fig.layout.legend
+        assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < -0.2
+        assert fig.layout.margin.b >= 80  # room for the x-axis title and the legend under it
+
+
+def test_on_time_axis_ticks_every_ten_points_and_threshold_keeps_its_decimals():
+    fig = on_time_figure(TRENDS, 0.925)
+    assert fig.layout.yaxis.dtick == 0.1 and fig.layout.yaxis.tick0 == 0
+    assert fig.layout.annotations[0].text == "policy minimum 92.5%"
+    assert fig.data[0].hovertemplate.startswith("%{y:.1%}")
+
+
+def test_an_empty_chart_is_a_sentence():
+    assert nothing_to_draw(TRENDS, "median_response_hours") is False
+    no_answers = TRENDS.with_columns(pl.lit(None, pl.Float64).alias("median_response_hours"))
+    assert nothing_to_draw(no_answers, "median_response_hours") is True
+    assert nothing_to_draw(TRENDS.clear(), "deals") is True
+    assert empty_sentence("reply times", "no inquiry was answered") == "No reply times to chart: no inquiry was answered."
 
 
 def test_charts_accept_an_empty_frame():
