@@ -1,5 +1,6 @@
 """ui.charts and ui.explain on tiny frames: traces, values, axis titles and the words of each rule."""
 
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -18,9 +19,9 @@ from ui.explain import (
     badge_reason,
     compare_table,
     escape_markdown,
-    explain,
     explain_rules,
     passes,
+    rule_sentence,
 )
 
 RULE = {rule.name: rule for rule in RULES}
@@ -124,28 +125,33 @@ def test_charts_accept_an_empty_frame():
 @pytest.mark.parametrize(
     ("rule", "value", "threshold", "words"),
     [
-        ("min_orders", 1, 3, "needs 2 more covered orders in 6 months"),
-        ("min_orders", 2, 3, "needs 1 more covered order in 6 months"),
-        ("min_orders", 5, 3, "5 covered orders in 6 months against 3 needed"),
-        ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered GMV in 6 months"),
-        ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered GMV in 6 months"),
-        ("min_gmv", 12000.0, 10000.0, "$12,000 covered GMV in 6 months against $10,000 needed"),
-        ("on_time", 6 / 7, 0.9, "on-time 86% against 90%"),
-        ("on_time", 0.899, 0.9, "on-time 89.9% against 90.0%"),
+        ("min_orders", 1, 3, "needs 2 more covered deals in 6 months"),
+        ("min_orders", 2, 3, "needs 1 more covered deal in 6 months"),
+        ("min_orders", 5, 3, "5 covered deals in 6 months against 3 needed"),
+        ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered deal value in 6 months"),
+        ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered deal value in 6 months"),
+        ("min_gmv", 12000.0, 10000.0, "$12,000 covered deal value in 6 months against $10,000 needed"),
+        ("on_time", 6 / 7, 0.9, "on-time 85.7% against 90%"),  # 85.714…: one decimal
+        ("on_time", 0.899, 0.9, "on-time 89.9% against 90%"),
+        ("on_time", 0.8996, 0.9, "on-time 89.9% against 90%"),  # fails: never rounded up to 90.0%
+        ("on_time", 0.9056, 0.9055, "on-time 90.56% against 90.55%"),  # passes an off-grid threshold
         ("on_time", None, 0.9, "no covered shipments due in 6 months: fails"),
         ("account_age", 140.0, 180, "account is 40 days too young"),
         ("account_age", 179.5, 180, "account is 1 day too young"),
-        ("account_age", 400.25, 180, "account is 400 days old against 180 needed"),
+        ("account_age", 400.25, 180, "account is 400 days old against 180 days needed"),
         ("response_time", 30.0, 24.0, "median reply 30.0 h against 24 h"),
         ("response_time", None, 24.0, "no answered inquiries in 30 days: passes"),
         ("response_rate", None, 0.7, "no inquiries to answer: passes"),
-        ("response_rate", 0.5, 0.7, "replied within 24 h to 50% of inquiries against 70%"),
-        ("claims", 0.1, 0.05, "upheld claims on 10% of covered deals against at most 5%"),
+        ("response_rate", 0.5, 0.7, "replied within 24 h to 50.0% of inquiries against 70%"),
+        ("response_rate", 0.962, 0.7, "replied within 24 h to 96.2% of inquiries against 70%"),
+        ("claims", 0.1, 0.05, "upheld claims on 10.0% of covered deals against at most 5%"),
+        ("claims", 0.05004, 0.05, "upheld claims on 5.1% of covered deals against at most 5%"),  # fails: up
         ("claims", None, 0.05, "no covered deals in 6 months, so no claim rate: fails"),
     ],
 )
-def test_explain_says_value_threshold_and_distance(rule, value, threshold, words):
-    assert explain(RULE[rule], value, threshold) == words
+def test_rule_sentence_says_value_threshold_and_distance(rule, value, threshold, words):
+    policy = replace(DEFAULT_POLICY, **{RULE[rule].threshold: threshold})
+    assert rule_sentence(RULE[rule], value, policy) == words
 
 
 def test_passes_agrees_with_the_policy_engine_at_the_edges():
@@ -166,7 +172,7 @@ def test_passes_agrees_with_the_policy_engine_at_the_edges():
     )
     failed = evaluate(features, DEFAULT_POLICY)["failed_rules"].to_list()
     for row, engine_failed in zip(features.iter_rows(named=True), failed, strict=True):
-        mine = [r.name for r in RULES if not passes(r, row[r.feature], getattr(DEFAULT_POLICY, r.threshold))]
+        mine = [r.name for r in RULES if not passes(r, row[r.feature], DEFAULT_POLICY)]
         assert ";".join(mine) == engine_failed
     assert failed == ["", "account_age;min_orders;min_gmv;on_time;response_rate", "claims;response_time"]
 
@@ -186,11 +192,12 @@ def test_explain_rules_uses_the_policy_thresholds():
     assert table.columns == ["rule", "value", "threshold", "result", "in_plain_words"]
     assert table["result"].to_list() == ["passes", "fails", "passes", "passes", "passes", "passes", "fails"]
     assert table["threshold"].to_list()[1] == "≥ 5"
-    assert table["in_plain_words"].to_list()[1] == "needs 1 more covered order in 6 months"
+    assert table["in_plain_words"].to_list()[1] == "needs 1 more covered deal in 6 months"
+    assert table["value"].to_list()[0] == "200 days" and table["threshold"].to_list()[0] == "≥ 180 days"
     assert table["value"].to_list()[5] == "—"
     assert table["in_plain_words"].to_list()[6] == "median reply 13.0 h against 12 h"
     assert badge_reason(row, "not_qualified", policy) == (
-        "Not qualified: fails 2 rules (covered orders, 6 months; median reply time, 30 days)."
+        "Not qualified: fails 2 rules (covered deals, 6 months; median reply time, 30 days)."
     )
 
 
