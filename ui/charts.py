@@ -165,3 +165,64 @@ def response_time_figure(trends: pl.DataFrame, max_median_response_hours: float)
     fig.update_xaxes(title_text="Month")
     fig.update_yaxes(title_text="Median reply (hours)", rangemode="tozero", range=[0, max(hours) * 1.1])
     return _layout(fig, "Median time to first reply per month")
+
+
+# ---- making any figure read (also the uptake charts built in ui.lab) ----------------------------------
+
+
+def _axis_key(axis: str) -> str:
+    """'y' → 'yaxis', 'y2' → 'yaxis2', 'x' → 'xaxis'."""
+    return f"{axis[0]}axis{axis[1:]}"
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list:
+    letter = axis[0]
+    out = []
+    for trace in fig.data:
+        if (getattr(trace, f"{letter}axis", None) or letter) == axis:
+            out.extend(v for v in (getattr(trace, letter) or ()) if v is not None)
+    return out
+
+
+def readable(
+    fig: go.Figure,
+    *,
+    money_axes: tuple[str, ...] = (),
+    percent_axes: tuple[str, ...] = (),
+    count_axes: tuple[str, ...] = (),
+) -> go.Figure:
+    """`fig` with its legend below the plot (clear of title and axes), money axes at round ticks labelled with
+    at most three significant digits ('$1.28M', never '$1.28308M'), percent axes every 5 or 10 points and
+    count axes at whole round ticks. Axes are named as plotly names them: 'y', 'y2', 'x'."""
+    fig.update_layout(legend=LEGEND, margin=MARGIN)
+    for axis in money_axes:
+        fig.update_layout({_axis_key(axis): fmt.money_axis(_axis_values(fig, axis))})
+    for axis in percent_axes:
+        values = _axis_values(fig, axis)
+        fig.update_layout({_axis_key(axis): fmt.percent_axis(values, low=0.0, high=max([1.0, *values]))})
+    for axis in count_axes:
+        fig.update_layout({_axis_key(axis): fmt.count_axis(_axis_values(fig, axis))})
+    return fig
+
+
+def every_category(fig: go.Figure, axis: str = "y", row_height: int = 26) -> go.Figure:
+    """Show every category label on a category axis (plotly skips some when crowded): explicit ticks, and a
+    height that leaves each category a row."""
+    letter = axis[0]
+    categories = list(dict.fromkeys(v for trace in fig.data for v in (getattr(trace, letter) or ())))
+    fig.update_layout(
+        {_axis_key(axis): {"tickmode": "array", "tickvals": categories, "ticktext": categories, "automargin": True}},
+        height=max(320, 160 + row_height * len(categories) * max(1, len(fig.data))),
+    )
+    return fig
+
+
+def top_with_others(frame: pl.DataFrame, by: str, sort_by: str, n: int = 12, others: str = "Others") -> pl.DataFrame:
+    """The `n` rows with the largest `sort_by` (largest first), then one row named `others` summing every
+    numeric column of the rest (only when there is a rest)."""
+    ranked = frame.sort([sort_by, by], descending=[True, False])
+    if ranked.height <= n:
+        return ranked
+    numbers = [c for c, t in frame.schema.items() if c != by and t.is_numeric()]
+    rest = ranked.slice(n).select(pl.lit(others).alias(by), *(pl.col(c).sum() for c in numbers))
+    return pl.concat([ranked.head(n).select(by, *numbers), rest.cast(ranked.select(by, *numbers).schema)])
