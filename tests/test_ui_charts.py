@@ -1,5 +1,6 @@
 """ui.charts and ui.explain on tiny frames: traces, values, axis titles and the words of each rule."""
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -112,7 +113,9 @@ def test_an_empty_chart_is_a_sentence():
     no_answers = TRENDS.with_columns(pl.lit(None, pl.Float64).alias("median_response_hours"))
     assert nothing_to_draw(no_answers, "median_response_hours") is True
     assert nothing_to_draw(TRENDS.clear(), "deals") is True
-    assert empty_sentence("reply times", "no inquiry was answered") == "No reply times to chart: no inquiry was answered."
+    assert (
+        empty_sentence("reply times", "no inquiry was answered") == "No reply times to chart: no inquiry was answered."
+    )
 
 
 def test_charts_accept_an_empty_frame():
@@ -236,3 +239,25 @@ def test_compare_table_is_metrics_by_suppliers():
     assert by_metric["Replies within 24 h, 30 days"] == ("50.0%", "—")
     assert by_metric["Median reply time, 30 days"] == ("3.5 h", "—")
     assert by_metric["Amount left"] == ("$7,500", "−$100")
+
+
+def test_policy_differences_and_audit_changes_in_words():
+    from ui.explain import audit_change, policy_differences
+
+    assert policy_differences({"min_on_time_rate": 0.9}, {"min_on_time_rate": 0.925, "open_countries": ["*"]}) == [
+        "Open countries CN → every country",
+        "Minimum on-time shipping 90% → 92.5%",
+    ]
+    after = json.dumps({"version": 1, "policy": {**Policy().to_dict(), "min_gmv_6m_usd": 12500.5}})
+    assert audit_change("save", None, after) == (
+        "Version 1, against the contract default: Minimum covered deal value, 6 months $10,000 → $12,500.50."
+    )
+    before = json.dumps({"version": 1, "note": "a", "policy": {"max_median_response_hours": 24.0}})
+    after = json.dumps({"version": 2, "note": "b", "policy": {"max_median_response_hours": 12.5}})
+    assert audit_change("update", before, after) == (
+        "Version 1 → 2: Maximum median reply time 24 h → 12.5 h; note changed."
+    )
+    assert audit_change("mark_current", '{"current": null}', '{"current": "Strict", "version": 2}') == (
+        "Current policy: Strict (version 2); before: the contract default."
+    )
+    assert audit_change("update", "not json", "{}") == "Version ? → ?: no value changed."

@@ -4,6 +4,7 @@ Everything here is pure (values in, strings and frames out) so the Supplier vett
 out what these functions say, and the tests can check the words without a server.
 """
 
+import json
 import math
 import re
 
@@ -17,6 +18,7 @@ from ui import format as fmt
 # The catalogue's words (kept under these names for the pages that read them).
 BADGE_LABELS = catalogue.labels("badge")
 RULE_LABELS = catalogue.labels("rule")
+RULE_ORDER = {rule.name: i for i, rule in enumerate(RULES)}
 
 # What a null value means for each rule that can be null (PRODUCT.md: on_time and claims fail, replies pass).
 NULL_WORDS = {
@@ -196,3 +198,106 @@ def compare_table(suppliers: pl.DataFrame) -> pl.DataFrame:
         header = supplier_label(row["supplier_id"], row["name"])
         columns[header] = [fmt.show(code, row.get(code)) for code in COMPARE_CODES]
     return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+# ---- policies in words (the audit trail, comparisons) ---------------------------------------------------
+
+
+def policy_value_text(key: str, value) -> str:
+    """One policy value in the catalogue's format for its key: '90%', '$10,000', '180 days', 'CN, VN'."""
+    if _missing(value):
+        return fmt.NULL
+    if key == "open_countries":
+        countries = list(value) if isinstance(value, list | tuple) else [str(value)]
+        return "every country" if "*" in countries else (", ".join(map(str, countries)) or "no country")
+    kind = catalogue.kind(key, "policy") if catalogue.has(key, "policy") else "number"
+    if kind == "rate":
+        return fmt.threshold_percent(value)
+    if kind == "money":
+        return _money_exact(float(value))
+    if kind == "hours":
+        return _hours_plain(float(value))
+    if kind == "days":
+        return fmt.days(value)
+    if kind == "count":
+        return fmt.count(value)
+    return fmt.number(value)
+
+
+def policy_differences(before: dict, after: dict) -> list[str]:
+    """'<label> <before> → <after>' for every policy key whose value differs, in the catalogue's order;
+    a key missing on one side is read as the contract default."""
+    defaults = Policy().to_dict()
+    out = []
+    for key in catalogue.codes("policy"):
+        a, b = before.get(key, defaults.get(key)), after.get(key, defaults.get(key))
+        if (list(a) if isinstance(a, list | tuple) else a) != (list(b) if isinstance(b, list | tuple) else b):
+            out.append(f"{catalogue.label(key, 'policy')} {policy_value_text(key, a)} → {policy_value_text(key, b)}")
+    return out
+
+
+def _json(text) -> dict:
+    if _missing(text):
+        return {}
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def audit_change(action: str, before, after) -> str:
+    """One audit row's change in words, from its before/after JSON snapshots (store.policies)."""
+    b, a = _json(before), _json(after)
+    if action == "mark_current":
+        was = b.get("current")
+        now = f"{a.get('current')} (version {a.get('version')})" if a.get("current") else "the contract default"
+        return f"Current policy: {now}; before: {was if was else 'the contract default'}."
+    policy_after = a.get("policy") or {}
+    if action == "save":
+        changes = policy_differences(Policy().to_dict(), policy_after)
+        what = "; ".join(changes) if changes else "the same values as the contract default"
+        return f"Version {a.get('version', 1)}, against the contract default: {what}."
+    changes = policy_differences(b.get("policy") or {}, policy_after)
+    if b.get("note") != a.get("note"):
+        changes.append("note changed")
+    what = "; ".join(changes) if changes else "no value changed"
+    return f"Version {b.get('version', '?')} → {a.get('version', '?')}: {what}."
+
+
+def no_holders_reason(scored: pl.DataFrame, policy: Policy) -> str:
+    """Why no supplier holds the badge, in one sentence, from an evaluated view (country_code, enrolled,
+    badge, failed_rules): nobody enrolled, no enrolled supplier in an open country, or rules no one passes."""
+    enrolled = scored.filter(pl.col("badge").cast(pl.String) != "not_enrolled")
+    opened = policy_value_text("open_countries", list(policy.open_countries))
+    if enrolled.is_empty():
+        return "No supplier in this view has enrolled in Trade Assurance yet, so none can hold the badge."
+    in_open = enrolled.filter(pl.col("badge").cast(pl.String) != "region_not_open")
+    if in_open.is_empty():
+        countries = enrolled.group_by("country_code").len().sort(["len", "country_code"], descending=[True, False])
+        named = countries["country_code"].head(5).to_list()
+        more = f" and {countries.height - 5} more" if countries.height > 5 else ""
+        return (
+            f"No enrolled supplier is in an open country: the policy opens {opened}, and the "
+            f"{_plural(enrolled.height, 'enrolled supplier')} here are in {', '.join(map(str, named))}{more}. "
+            "Open their countries in the Policy lab to see who would qualify."
+        )
+    fails = (
+        in_open.select(pl.col("failed_rules").str.split(";"))
+        .explode("failed_rules")
+        .filter(pl.col("failed_rules") != "")
+        .group_by("failed_rules")
+        .len()
+        .with_columns(pl.col("failed_rules").replace_strict(RULE_ORDER, default=len(RULES)).alias("order"))
+        .sort(["len", "order"], descending=[True, False])
+    )
+    top = (
+        f" The rule failed most often: {catalogue.label(fails['failed_rules'][0], 'rule')} "
+        f"({_plural(int(fails['len'][0]), 'supplier')})."
+        if fails.height
+        else ""
+    )
+    return (
+        f"All {_plural(in_open.height, 'enrolled supplier')} in an open country ({opened}) fail at least one "
+        f"rule of the policy.{top} Try other thresholds in the Policy lab."
+    )
