@@ -163,7 +163,7 @@ def main() -> None:
                 admin.dispose()
                 urls["postgresql"] = str(make_url(args.pg_url).set(database=DATABASE).render_as_string(False))
             else:
-                from tests.pgserver import PgServer
+                from devtools.pgserver import PgServer
 
                 server = PgServer().start()
                 servers.append(server)
@@ -175,7 +175,7 @@ def main() -> None:
                 urls["spark"] = str(make_url(args.spark_url).set(database=DATABASE).render_as_string(False))
                 data_dir = data_dir or Path(tempfile.mkdtemp(prefix="bench-engines-"))
             else:
-                from tests.sparkserver import SparkCluster
+                from devtools.sparkserver import SparkCluster
 
                 cluster = SparkCluster(worker_memory="4g", driver_memory="2g").start()
                 servers.append(cluster)

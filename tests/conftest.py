@@ -5,7 +5,7 @@ import itertools
 import pytest
 from sqlalchemy import create_engine
 
-from tests.pgserver import PgServer
+from devtools.pgserver import PgServer
 from tests.warehouse import duckdb_memory_engine
 
 _db_numbers = itertools.count(1)

@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from data.bulk import bulk_insert
 from data.ddl import create_schema
+from devtools.pgserver import PG_BIN, PgServer
 from queries import cached
 from tests.apptest import APP, build_warehouse
-from tests.pgserver import PG_BIN, PgServer
 from tests.test_app_policy_lab import lab_tables
 from tests.warehouse import rows_to_frames
 from warehouse import connection as guard

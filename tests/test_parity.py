@@ -6,7 +6,7 @@ to window edges). Scorecards must agree exactly in counts, words and nulls, to t
 to 1e-9 in rates and hours, under the default policy and a tuned one. The uptake history and the
 monthly program facts are compared the same way.
 
-Spark runs as a real standalone cluster (tests.sparkserver), started once for this module.
+Spark runs as a real standalone cluster (devtools.sparkserver), started once for this module.
 """
 
 import random
@@ -21,10 +21,10 @@ from sqlalchemy import create_engine
 from data.bulk import bulk_insert
 from data.ddl import create_schema
 from data.spark import create_tables_spark
+from devtools.sparkserver import SparkCluster
 from policy import DEFAULT_POLICY, Policy
 from queries import uptake
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
-from tests.sparkserver import SparkCluster
 from tests.warehouse import duckdb_memory_engine, rows_to_frames
 from warehouse.connection import warehouse_engine
 
