@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.browser.harness import REPO, start_app, stop_app, wait_for_app
+from devtools.browser import REPO, start_app, stop_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
