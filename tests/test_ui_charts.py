@@ -261,3 +261,18 @@ def test_policy_differences_and_audit_changes_in_words():
         "Current policy: Strict (version 2); before: the contract default."
     )
     assert audit_change("update", "not json", "{}") == "Version ? → ?: no value changed."
+
+
+def test_error_words_name_the_field_by_its_label():
+    from policy.policy import PolicyError
+    from ui.explain import error_words
+
+    assert error_words(PolicyError("amount_floor_usd", "must be at most the cap")) == (
+        "Amount floor: must be at most the cap"
+    )
+    assert error_words("actor: is required") == "Who: is required"
+    assert error_words("name: is required") == "Policy name: is required"
+    assert error_words("min_on_time_rate: expected a number between 0 and 1") == (
+        "Minimum on-time shipping: expected a number between 0 and 1"
+    )
+    assert error_words("something odd happened") == "something odd happened"

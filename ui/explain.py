@@ -301,3 +301,19 @@ def no_holders_reason(scored: pl.DataFrame, policy: Policy) -> str:
         f"All {_plural(in_open.height, 'enrolled supplier')} in an open country ({opened}) fail at least one "
         f"rule of the policy.{top} Try other thresholds in the Policy lab."
     )
+
+
+def error_words(error) -> str:
+    """A validation message for people: a leading catalogue code ('amount_floor_usd: must be …', 'actor: is
+    required') becomes its label ('Amount floor: must be …'); other messages are returned as they are."""
+    text = str(error)
+    code, sep, rest = text.partition(": ")
+    if sep and code in _PEOPLE_FIELDS:  # before the catalogue: a policy's name is not a supplier's
+        return f"{_PEOPLE_FIELDS[code]}: {rest}"
+    if sep and catalogue.has(code):
+        return f"{catalogue.label(code)}: {rest}"
+    return text
+
+
+# Fields of a saved policy and its audit trail that messages name (store.policies).
+_PEOPLE_FIELDS = {"name": "Policy name", "author": "Author", "actor": "Who", "note": "Note"}
