@@ -10,7 +10,7 @@ from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import evaluate
 from queries import cached
-from queries.uptake import month_starts, uptake_breakdown, uptake_series
+from queries.uptake import covered_share, month_starts, uptake_breakdown, uptake_series
 from ui import columns as cols
 from ui import format as fmt
 from ui import lab
@@ -60,11 +60,6 @@ at = {row["as_of"]: row for row in series.iter_rows(named=True)}
 cur, old = at[view.as_of], at.get(year_ago, {})
 
 
-def _share(window: pl.DataFrame) -> float | None:
-    gmv = window["gmv_usd"].sum()
-    return window["covered_gmv_usd"].sum() / gmv if gmv else None
-
-
 def _delta(current, previous, kind: str):
     """st.metric's delta as text with an ASCII minus (so the arrow points the right way); None without a base."""
     if current is None or previous is None:
@@ -73,7 +68,7 @@ def _delta(current, previous, kind: str):
     return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
 
 
-share_now, share_then = _share(window_now), _share(window_then)
+share_now, share_then = covered_share(window_now), covered_share(window_then)
 tiles = st.columns(3)
 tiles[0].metric(
     catalogue.label("enrolled_suppliers"),

@@ -497,6 +497,14 @@ def uptake_breakdown(history_at_one_as_of: pl.DataFrame, policy, by: str) -> pl.
 # ---------------------------------------------------------------------------------------------------------
 # Program facts per calendar month
 
+
+def covered_share(program_monthly: pl.DataFrame) -> float | None:
+    """Covered deal value ÷ the value of every completed order over fetch_program_monthly rows (None when
+    nothing was completed): the uptake page's covered share (catalogue `covered_share`)."""
+    gmv = program_monthly["gmv_usd"].sum()
+    return float(program_monthly["covered_gmv_usd"].sum() / gmv) if gmv else None
+
+
 PROGRAM_MONTHLY_SCHEMA = {
     "month": pl.Date,
     "country_code": pl.String,
