@@ -243,6 +243,13 @@ ENTRIES: tuple[Entry, ...] = (
         "rate",
         "Covered deal value as a share of all completed deal value in the same period.",
     ),
+    _e(
+        "derived",
+        "qualified_share",
+        "Qualified of enrolled",
+        "rate",
+        "Qualified suppliers as a share of enrolled suppliers.",
+    ),
     _e("derived", "qualified_suppliers", "Qualified suppliers", "count", "Suppliers holding the badge."),
     _e("derived", "enrolled_suppliers", "Enrolled suppliers", "count", "Suppliers that opted in to Trade Assurance."),
     _e("derived", "suppliers", "Suppliers", "count", "Suppliers in the warehouse."),
@@ -314,6 +321,7 @@ ENTRIES: tuple[Entry, ...] = (
     _e("column", "refund_usd", "Refund", "money", "The refund paid on the claim, USD."),
     _e("column", "as_of", "As of", "date", "The as-of date: midnight UTC, the windows' exclusive end."),
     _e("column", "month", "Month", "date", "The calendar month."),
+    _e("column", "stage", "Stage", "text", "A step from all suppliers to qualified."),
     _e("column", "market", "Market", "text", "A country or the rest of the warehouse."),
     # ---- badges, in the order they are decided ------------------------------------------------------
     _e(

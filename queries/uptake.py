@@ -39,9 +39,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from data.schema import CLAIM_REASONS, UPHELD_CLAIM_STATUSES, claims, inquiries, orders, suppliers
+from data.schema import CLAIM_REASONS, claims, inquiries, orders, suppliers
 from queries.dialect import median, micros_between, month_start
-from queries.facts import MICROS_PER_HOUR, count, count_if, in_window, money, sum_if
+from queries.facts import (
+    MICROS_PER_HOUR,
+    completed_order,
+    count,
+    count_if,
+    in_window,
+    is_covered_deal,
+    is_due_shipment,
+    is_on_time,
+    money,
+    sum_if,
+    upheld_claim,
+)
 from queries.scorecard import RAW_SCHEMA, derive_features, read_frame
 from queries.windows import Windows, activity_bound, ts_param
 from queries.windows import default_as_of as day_after_last_event
@@ -232,7 +244,6 @@ def history_facts_statement(bound_count: int):
     bounds = _params("bound", bound_count)
     o, c = orders.c, claims.c
     one, zero = literal_column("1"), literal_column("0")
-    on_time = and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
     return union_all(
         _slot_facts(
             DEALS,
@@ -240,23 +251,23 @@ def history_facts_statement(bound_count: int):
             o.completed_at,
             {"cents": _cents(o.amount_usd)},
             orders,
-            and_(o.ta_covered, o.status == "completed"),
+            is_covered_deal(),
             bounds,
         ),
         _slot_facts(
             SHIPMENTS,
             o.supplier_id,
             o.ship_by,
-            {"n2": case((on_time, one), else_=zero)},
+            {"n2": case((is_on_time(), one), else_=zero)},
             orders,
-            and_(o.ta_covered, o.status != "cancelled"),
+            is_due_shipment(),
             bounds,
         ),
         _slot_facts(
             CLAIMS,
             o.supplier_id,
             c.filed_at,
-            {"n2": case((c.status.in_(UPHELD_CLAIM_STATUSES), one), else_=zero), "cents": _cents(c.refund_usd)},
+            {"n2": case((upheld_claim(), one), else_=zero), "cents": _cents(c.refund_usd)},
             claims.join(orders, c.order_id == o.order_id),
             true(),
             bounds,
@@ -500,6 +511,14 @@ def uptake_breakdown(history_at_one_as_of: pl.DataFrame, policy, by: str) -> pl.
 # ---------------------------------------------------------------------------------------------------------
 # Program facts per calendar month
 
+
+def covered_share(program_monthly: pl.DataFrame) -> float | None:
+    """Covered deal value ÷ the value of every completed order over fetch_program_monthly rows (None when
+    nothing was completed): the uptake page's covered share (catalogue `covered_share`)."""
+    gmv = program_monthly["gmv_usd"].sum()
+    return float(program_monthly["covered_gmv_usd"].sum() / gmv) if gmv else None
+
+
 PROGRAM_MONTHLY_SCHEMA = {
     "month": pl.Date,
     "country_code": pl.String,
@@ -523,8 +542,8 @@ def program_monthly_statement():
     zero = literal_column("0")
     o, s, c = orders.c, suppliers.c, claims.c
 
-    completed = and_(o.status == "completed", in_window(o.completed_at, start, end))
-    covered = o.ta_covered
+    completed = completed_order(start, end)
+    covered = is_covered_deal()
     order_month = month_start(o.completed_at)
     order_facts = (
         select(

@@ -581,3 +581,12 @@ def test_program_monthly_by_hand(engine):
             "claims_not_delivered": 0, "refunds_usd": 0.0,
         },
     ]  # fmt: skip
+
+
+def test_covered_share_by_hand():
+    from queries.uptake import covered_share
+
+    rows = pl.DataFrame({"covered_gmv_usd": [3000.0, 1000.0, 0.0], "gmv_usd": [4000.0, 1000.0, 3000.0]})
+    assert covered_share(rows) == pytest.approx(4000 / 8000)  # 0.5
+    assert covered_share(rows.clear()) is None
+    assert covered_share(pl.DataFrame({"covered_gmv_usd": [0.0], "gmv_usd": [0.0]})) is None
