@@ -77,8 +77,8 @@ if submitted:
         require(current_user().role, "save_policy")  # again at the moment of writing
         candidate = policy_from_sliders(view.policy)
         expected = loaded["version"] if loaded and loaded["name"] == name.strip() else None
-        saved = store.save_policy(name, author, note, candidate, expected_version=expected)
-    except (PolicyError, store.PolicyStoreError, store.PolicyConflict, PermissionDenied) as exc:
+        saved = store.save_policy(view.warehouse_key, name, author, note, candidate, expected_version=expected)
+    except (PolicyError, store.PolicyStoreError, store.PolicyConflict, PermissionDenied, store.AppDatabaseError) as exc:
         st.error(lab.escape_markdown(f"Not saved — {exc}"))
     else:
         st.session_state[LOADED] = {"name": saved.name, "version": saved.version}
@@ -91,7 +91,7 @@ if submitted:
             st.rerun()
 
 st.subheader("Saved policies")
-saved_policies = store.list_policies()
+saved_policies = store.list_policies(view.warehouse_key)
 if saved_policies.is_empty():
     st.info("No saved policies yet — move the sliders, then save the what-if above under a name.")
 else:
@@ -112,7 +112,7 @@ pick = st.selectbox(
 act = st.columns([1, 1, 1.4, 2])
 act[0].button("Load into the sliders", on_click=lambda: load_into_sliders(st.session_state["lab_pick"]), key="lab_load")
 with act[2]:
-    download_policy(policy_named(pick), pick, "lab_download_pick")
+    download_policy(policy_named(view.warehouse_key, pick), pick, "lab_download_pick")
 if can(user.role, "mark_current") and pick != store.DEFAULT_NAME:
     if user.email:
         act[3].caption(lab.escape_markdown(f"Recorded in the audit as {user.email}."))
@@ -122,8 +122,8 @@ if can(user.role, "mark_current") and pick != store.DEFAULT_NAME:
         "Mark as current", on_click=lambda: mark_as_current(st.session_state["lab_pick"]), key="lab_mark_current"
     )
 
-render_comparison(features, saved_policies, view.policy_name)
+render_comparison(features, saved_policies, view.policy_name, view.warehouse_key)
 
 with st.expander("Audit trail"):
-    log = store.audit_log()
+    log = store.audit_log(view.warehouse_key)
     st.dataframe(log.sort("audit_id", descending=True).head(TOP_ROWS), hide_index=True, key="lab_audit_table")

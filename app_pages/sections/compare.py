@@ -100,11 +100,12 @@ def choices(saved: pl.DataFrame) -> dict[str, str]:
     return labels
 
 
-def policy_named(name: str) -> Policy:
-    return Policy() if name == store.DEFAULT_NAME else store.load_policy(name)
+def policy_named(warehouse: str, name: str) -> Policy:
+    """The saved policy `name` of `warehouse` (store.policies), or the contract default."""
+    return Policy() if name == store.DEFAULT_NAME else store.load_policy(warehouse, name)
 
 
-def render_comparison(features: pl.DataFrame, saved: pl.DataFrame, current_name: str) -> None:
+def render_comparison(features: pl.DataFrame, saved: pl.DataFrame, current_name: str, warehouse: str) -> None:
     """Two pickers (A defaults to the current policy, B to another), the differences and the effect."""
     st.markdown("**Compare two policies**")
     labels = choices(saved)
@@ -127,7 +128,7 @@ def render_comparison(features: pl.DataFrame, saved: pl.DataFrame, current_name:
     if a_name == b_name:
         st.caption("A and B are the same policy: pick another for B to see what changes.")
         return
-    a, b = policy_named(a_name), policy_named(b_name)
+    a, b = policy_named(warehouse, a_name), policy_named(warehouse, b_name)
     lines = differences(a, b)
     if not lines:
         st.caption("These two policies have the same rules and Amount settings.")

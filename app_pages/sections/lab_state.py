@@ -11,7 +11,7 @@ import streamlit as st
 
 import catalogue
 from app_pages.sections import url_state
-from app_pages.sections.context import refuse, remember, url_values
+from app_pages.sections.context import current_view, refuse, remember, url_values
 from auth.roles import PermissionDenied, require
 from auth.session import current_user
 from policy import Policy, PolicyError
@@ -100,15 +100,16 @@ def show_flash() -> None:
 
 
 def load_into_sliders(name: str) -> None:
+    wh = current_view().warehouse_key
     try:
-        put_policy(store.load_policy(name) if name != store.DEFAULT_NAME else Policy())
+        put_policy(store.load_policy(wh, name) if name != store.DEFAULT_NAME else Policy())
         st.session_state[LOADED] = (
-            {"name": name, "version": store.policy_version(name)} if name != store.DEFAULT_NAME else None
+            {"name": name, "version": store.policy_version(wh, name)} if name != store.DEFAULT_NAME else None
         )
         if name != store.DEFAULT_NAME:
             st.session_state["lab_save_name"] = name
         flash("success", f"Loaded {name!r} into the sliders.")
-    except (store.PolicyNotFound, PolicyError) as exc:
+    except (store.PolicyNotFound, PolicyError, store.AppDatabaseError) as exc:
         flash("error", f"Could not load the policy: {exc}")
 
 
@@ -122,14 +123,15 @@ def mark_as_current(name: str) -> None:
     try:
         user = current_user()  # worked out again on the server: the button may be stale
         require(user.role, "mark_current")
-        store.mark_current(name, user.email or st.session_state.get("lab_actor") or "")
-        policy = store.load_policy(name)
-    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied, PolicyError) as exc:
+        wh = current_view().warehouse_key
+        store.mark_current(wh, name, user.email or st.session_state.get("lab_actor") or "")
+        policy = store.load_policy(wh, name)
+    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied, PolicyError, store.AppDatabaseError) as exc:
         flash("error", f"Not marked current — {exc}")
         return
     put_policy(policy)
     st.session_state[BASELINE] = policy
-    st.session_state[LOADED] = {"name": name, "version": store.policy_version(name)}
+    st.session_state[LOADED] = {"name": name, "version": store.policy_version(wh, name)}
     flash("success", f"{name!r} is now the current policy on every page; the sliders start from it.")
 
 
