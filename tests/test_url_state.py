@@ -19,7 +19,7 @@ from tests.apptest import app_test, build_warehouse
 from tests.test_app_policy_lab import lab_tables
 from tests.test_app_suppliers import ROWS
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2025, 7, 1)
+EARLIEST, LATEST = date(2000, 1, 1), date(2026, 7, 1)  # 2026-W01-1 (= 2025-12-29) is in range
 PARAMS = (
     url_state.Param("search", url_state.text(100), str, "", "expected a search."),
     url_state.Param("min_deals", url_state.whole(0, 100), str, 0, "expected 0 to 100."),
@@ -46,7 +46,7 @@ def test_one_good_as_of_and_supplier_pass():
         ["2024-02-30"],
         ["24-06-01"],
         ["1999-12-31"],
-        ["2025-07-02"],
+        ["2026-07-02"],
         ["2024-06-01", "2024-06-02"],
     ],
 )

@@ -65,11 +65,12 @@ def _no_exception(page) -> None:
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("path", "shot", "title"), PAGES, ids=[p[1] for p in PAGES])
 def test_every_page_renders(browser, app_url, screenshots, path, shot, title, width):
-    context = browser.new_context(viewport={"width": width, "height": 1200 if width > 400 else 844})
+    # Tall, so the screenshot holds the whole page (Streamlit scrolls inside its main area, not the document).
+    context = browser.new_context(viewport={"width": width, "height": 3000})
     try:
         page = context.new_page()
         page.goto(f"{app_url}/{path}")
-        wait_for_app(page)
+        wait_for_app(page, timeout=180_000)
         _no_exception(page)
         if title:
             assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == title
