@@ -122,6 +122,7 @@ def test_search_open_the_profile_and_download_the_csv(page, app_url, screenshots
     header, row_height = 35, 35
     page.mouse.click(box["x"] + 20, box["y"] + header + row_height * position + row_height / 2)
     page.wait_for_url(f"**supplier={supplier_id}**")
+    page.get_by_text("Storefront trust card, as a buyer sees it").wait_for(timeout=120_000)  # the profile page
     wait_for_app(page)
     _no_exception(page)
     assert name in page.locator('[data-testid="stText"]').all_inner_texts()

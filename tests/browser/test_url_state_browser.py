@@ -140,6 +140,7 @@ def test_selecting_a_row_opens_the_profile_at_the_top_and_the_link_back_keeps_th
         started = time.monotonic()
         page.mouse.click(box["x"] + 20, box["y"] + 35 + 35 / 2)  # the first row's selection marker
         _settle(page, f"supplier?supplier={supplier_id}")
+        page.get_by_text("Storefront trust card, as a buyer sees it").wait_for(timeout=SLOW)
         print(f"\nrow selected → profile drawn: {time.monotonic() - started:.2f} s")
         assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == "Supplier profile"
         card = page.get_by_text("Storefront trust card, as a buyer sees it")
@@ -212,7 +213,7 @@ def test_a_fresh_server_never_shows_a_legacy_page_list(browser, manager_url):
         page.add_init_script(RECORD_NAV)
         _open(page, manager_url)
         seen = set(page.evaluate("[...window.__navSeen]"))
-    assert seen == {"Overview", "Supplier vetting"}  # never "app", "audit", "policy lab"…
+    assert seen == {"Overview", "Supplier vetting", "Assessments"}  # never "app", "audit", "policy lab"…
 
 
 def test_a_page_outside_the_role_says_who_may_see_it(browser, manager_url):
