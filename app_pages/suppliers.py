@@ -78,7 +78,7 @@ def vetting(view, everyone: pl.DataFrame) -> None:
     if chosen_id is not None:
         open_profile(chosen_id)
     # --- The table -------------------------------------------------------------------------------------------
-    controls = st.columns([3, 2, 1.2, 2, 1.3, 1.5])
+    controls = st.columns([2.6, 2, 1.1, 2.5, 1.1, 1.3])  # wide enough for every label
     query = controls[0].text_input(
         "Search", key="search", placeholder="Name or supplier id", help="Plain text: matches part of a name, or an id."
     )
@@ -87,7 +87,7 @@ def vetting(view, everyone: pl.DataFrame) -> None:
     )
     min_deals = controls[2].number_input("Min deals 12m", min_value=0, step=1, key="min_deals")
     sort_column = controls[3].selectbox("Sort by", list(SORTS), format_func=lambda c: SORTS[c][0], key="sort")
-    reverse = controls[4].toggle("Reverse order", key="reverse", help="Flip the usual order of the chosen column.")
+    reverse = controls[4].toggle("Reverse", key="reverse", help="Flip the usual order of the chosen column.")
     controls[5].number_input(
         "Open supplier id",
         min_value=0,

@@ -76,7 +76,7 @@ def test_a_vetting_view_reopens_from_its_url(browser, app_url):
         deals.fill("20")
         deals.press("Enter")
         _settle(page, "min_deals=20")
-        page.get_by_text("Reverse order").click()
+        page.get_by_text("Reverse", exact=True).click()
         _settle(page, "reverse=true")
         url = page.url
         count = _caption_count(page)
@@ -163,20 +163,19 @@ def test_a_what_if_reopens_from_its_url(browser, app_url):
         for _ in range(5):
             thumb.press("ArrowRight")  # 3 → 8 covered deals
         _settle(page, "min_orders_6m=8")
-        countries = page.locator(".st-key-lab_open_countries")
-        countries.click()
-        page.get_by_role("option", name="All countries").click()
-        page.keyboard.press("Escape")
-        _settle(page, "open_countries=")
+        claims = page.locator('.st-key-lab_max_claim_rate input[type="range"]')
+        claims.focus()
+        claims.press("ArrowRight")  # 0.05 → 0.06
+        _settle(page, "max_claim_rate=0.06")
         url = page.url
         tiles = page.locator('[data-testid="stMetric"]').all_inner_texts()
-    assert "min_orders_6m=8" in url and "open_countries=" in url
+    assert "min_orders_6m=8" in url and "max_claim_rate=0.06" in url
     assert "min_on_time_rate" not in url  # unchanged settings stay out of the link
 
     with fresh(browser) as page:
         _open(page, url)
         assert page.locator('.st-key-lab_min_orders_6m input[type="range"]').input_value() == "8"
-        assert "All countries" in page.locator(".st-key-lab_open_countries").inner_text()
+        assert page.locator('.st-key-lab_max_claim_rate input[type="range"]').input_value() == "0.06"
         assert page.locator('[data-testid="stMetric"]').all_inner_texts() == tiles
 
 
