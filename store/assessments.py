@@ -603,11 +603,11 @@ def audit_entries(key: str) -> pl.DataFrame:
 def policy_for(key: str) -> tuple[str, int | None, Policy]:
     """(name, version, Policy) of the policy warehouse `key` assesses under by default: its current saved
     policy, else the contract default (version None)."""
-    name, policy = current_policy()
+    name, policy = current_policy(key)
     if name == DEFAULT_NAME:
         return name, None, policy
     try:
-        return name, policy_version(name), policy
+        return name, policy_version(key, name), policy
     except PolicyNotFound:  # renamed or removed since: record it without a version
         return name, None, policy
 
