@@ -102,5 +102,5 @@ def projected(features_now: pl.DataFrame, features_projected: pl.DataFrame, poli
     )
     both = now.join(later, on="supplier_id", how="inner").sort("supplier_id")
     held, holds = pl.col("badge") == "qualified", pl.col("projected_badge") == "qualified"
-    gains, losses = both.select((~held & holds).sum(), (held & ~holds).sum()).row(0)
+    gains, losses = both.select((~held & holds).sum().alias("gains"), (held & ~holds).sum().alias("losses")).row(0)
     return Projected(badges=both, gains=int(gains), losses=int(losses))
