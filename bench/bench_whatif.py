@@ -1,7 +1,7 @@
 """The Policy lab's what-if step at scale: `python -m bench.bench_whatif [--suppliers N] [--runs R]`.
 
 Times ui.lab.whatif (policy.diff of the current policy against a moved slider, the change by country
-and category, the blocking rules — through policy.whatif.WhatIf) over a synthetic features frame built
+and category, the blocking rules — through policy.whatif.WhatIfEngine) over a synthetic features frame built
 with numpy, and prints the median and p95 of elapsed time (perf_counter) and of CPU time (process_time,
 which a busy shared machine inflates less). Goal: ≤ 5 ms median at 1,000,000 suppliers. The reference
 policy.diff / policy.evaluate are timed too. Not part of the test run.
@@ -18,7 +18,7 @@ import time
 import numpy as np
 import polars as pl
 
-from policy import DEFAULT_POLICY, Policy, WhatIf, diff, evaluate
+from policy import DEFAULT_POLICY, Policy, WhatIfEngine, diff, evaluate
 from ui import lab
 from ui.lab import whatif
 
@@ -158,15 +158,15 @@ def main() -> None:
 
     # A threshold never seen before on every run: each step computes that rule's fail bits afresh.
     fresh = iter([Policy(min_on_time_rate=round(0.5 + i / 1000, 4)) for i in range(args.runs + 2)])
-    engine = WhatIf(features, DEFAULT_POLICY)
+    engine = WhatIfEngine(features, DEFAULT_POLICY)
     rows = [
         (
             "whatif, engine remembered (the Policy lab's slider step)",
             args.runs,
             lambda i: whatif(features, DEFAULT_POLICY, candidate(i)),
         ),
-        ("WhatIf.step alone", args.runs, lambda i: engine.step(candidate(i))),
-        ("WhatIf.step, a new threshold every run", args.runs, lambda i: engine.step(next(fresh))),
+        ("WhatIfEngine.step alone", args.runs, lambda i: engine.step(candidate(i))),
+        ("WhatIfEngine.step, a new threshold every run", args.runs, lambda i: engine.step(next(fresh))),
         (
             "whatif, engine rebuilt every time (first render)",
             max(args.runs // 10, 5),
