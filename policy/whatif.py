@@ -153,10 +153,12 @@ class WhatIfEngine:
         self._enrolled = columns["enrolled"].to_numpy()
         self._gmv_cents = columns["gmv_cents"].to_numpy()
         self._values = [np.ascontiguousarray(columns[rule.name].to_numpy()) for rule in RULES]
-        self._exposure, self._refunds = (
-            features[name].cast(pl.Float64).fill_null(0.0).to_numpy() if name in features.columns else np.zeros(n)
-            for name in ("open_exposure_usd", "refunds_12m_usd")
-        )
+        # Open exposure and refunds side by side (n × 2): a gainer's or loser's pair is one gather, one cache line
+        # (np.take along axis 0: several times faster than indexing a 2-D array with a list of rows).
+        self._cash = np.zeros((n, 2))
+        for j, name in enumerate(("open_exposure_usd", "refunds_12m_usd")):
+            if name in features.columns:
+                self._cash[:, j] = features[name].cast(pl.Float64).fill_null(0.0).to_numpy()
         self._country, self.countries = _codes(features["country_code"])
         category, self.categories = _codes(features["category"])
         self._group = self._country * np.int32(self.categories.len()) + category
@@ -168,8 +170,7 @@ class WhatIfEngine:
         self._before_group = self._group[before.rows]
         self._before_groups = np.bincount(self._before_group, minlength=self._groups)
         self._before_failed = self._failed_counts(before)
-        self._before_exposure = self._exposure[before.rows]
-        self._before_refunds = self._refunds[before.rows]
+        self._before_cash = np.take(self._cash, before.rows, axis=0)
         self._before_money = self._money_of_baseline_rows(base)
 
     # ---- cached pieces ------------------------------------------------------------------------------
@@ -211,16 +212,15 @@ class WhatIfEngine:
             self._open_cache.popitem(last=False)
         return found
 
-    def _money_of(self, rows: np.ndarray, policy: Policy) -> "_Money":
-        """The Amount, covered exposure and expected refunds of these rows as holders under `policy`."""
-        return self._money(
-            amounts_usd(self._gmv_cents[rows], policy), self._exposure[rows], self._refunds[rows], self._group[rows]
-        )
+    def _money_of(self, rows: np.ndarray, group: np.ndarray, policy: Policy) -> "_Money":
+        """The Amount, covered exposure and expected refunds of these rows (in groups `group`) as holders
+        under `policy`."""
+        return self._money(amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0), group)
 
-    def _money(self, amounts: np.ndarray, exposure: np.ndarray, refunds: np.ndarray, group: np.ndarray) -> "_Money":
+    def _money(self, amounts: np.ndarray, cash: np.ndarray, group: np.ndarray) -> "_Money":
         size = self._groups
-        covered = covered_exposure(amounts, exposure)
-        expected = expected_refunds(amounts, refunds)
+        covered = covered_exposure(amounts, cash[:, 0])
+        expected = expected_refunds(amounts, cash[:, 1])
         return _Money(
             int(amounts.sum()),
             np.bincount(group, weights=amounts, minlength=size),
@@ -238,7 +238,7 @@ class WhatIfEngine:
             self._amount_cache.move_to_end(key)
             return found
         amounts = amounts_usd(self._before_gmv_cents, policy)
-        found = self._money(amounts, self._before_exposure, self._before_refunds, self._before_group)
+        found = self._money(amounts, self._before_cash, self._before_group)
         self._amount_cache[key] = found
         while len(self._amount_cache) > 8:
             self._amount_cache.popitem(last=False)
@@ -293,13 +293,12 @@ class WhatIfEngine:
         # baseline's rows under the candidate's Amount terms and the few suppliers who change.
         with self._lock:  # the caches are shared by every session of the server
             kept = self._money_of_baseline_rows(candidate)
-        plus, minus = self._money_of(gained, candidate), self._money_of(lost, candidate)
+        gained_group, lost_group = self._group[gained], self._group[lost]
+        plus, minus = self._money_of(gained, gained_group, candidate), self._money_of(lost, lost_group, candidate)
         after_money = kept.plus(plus).minus(minus)
         size = self._groups
         after_groups = (
-            self._before_groups
-            + np.bincount(self._group[gained], minlength=size)
-            - np.bincount(self._group[lost], minlength=size)
+            self._before_groups + np.bincount(gained_group, minlength=size) - np.bincount(lost_group, minlength=size)
         )
         shape = (self.countries.len(), self.categories.len())
         groups = (self._before_groups.reshape(shape), after_groups.reshape(shape))
@@ -471,7 +470,8 @@ class Step:
         rows, after = self.rows(which), self.verdict
         before_amounts, after_amounts = self.engine.baseline.amounts_at(rows), after.amounts_at(rows)
         held = after_amounts if which == "gained" else before_amounts
-        exposure, refunds = self.engine._exposure[rows], self.engine._refunds[rows]
+        cash = np.take(self.engine._cash, rows, axis=0)
+        exposure, refunds = cash[:, 0], cash[:, 1]
         return pl.DataFrame(
             {
                 "supplier_id": self.engine.features["supplier_id"].gather(rows),
