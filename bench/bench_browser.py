@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
-from tests.browser.harness import launch_chromium, start_app, stop_app, wait_for_app
+from devtools.browser import launch_chromium, start_app, stop_app, wait_for_app
 from warehouse.connection import warehouse_engine
 
 PAGES = (

@@ -80,7 +80,7 @@ def slider_moves(page, base_url: str, moves: int = 20, verbose: bool = False) ->
     Each move presses ArrowRight / ArrowLeft on the minimum-orders slider (3 ↔ 4) and waits until the
     qualified count shown has changed.
     """
-    from tests.browser.harness import wait_for_app
+    from devtools.browser import wait_for_app
 
     started = time.perf_counter()
     page.goto(f"{base_url}/policy_lab")
@@ -117,7 +117,7 @@ def slider_in_chromium(warehouse_url: str, moves: int) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.harness import launch_chromium, start_app, stop_app
+    from devtools.browser import launch_chromium, start_app, stop_app
 
     with tempfile.TemporaryDirectory() as tmp:
         proc, base_url = start_app(warehouse_url, f"sqlite:///{tmp}/app.sqlite")

@@ -25,7 +25,7 @@ from streamlit.proto.Common_pb2 import DoubleArray
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
-from tests.browser.harness import start_app, stop_app
+from devtools.browser import start_app, stop_app
 from warehouse.connection import resolve_url
 
 SLIDER_KEY = "lab_min_orders_6m"
@@ -127,7 +127,7 @@ def chromium_sessions(base_url: str, count: int, moves: int, out: list) -> None:
     from playwright.sync_api import sync_playwright
 
     from bench.bench_whatif import slider_moves
-    from tests.browser.harness import launch_chromium
+    from devtools.browser import launch_chromium
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)

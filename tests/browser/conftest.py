@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, REPO, launch_chromium, start_app, stop_app, wait_for_app
+from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app, wait_for_app
 
 SCREENSHOTS = REPO / "screenshots"
 DEMO_SUPPLIERS = 300  # enough for every page to have content; generated in a couple of seconds

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.browser.harness import wait_for_app
+from devtools.browser import wait_for_app
 
 PAGES = [
     ("", "overview", "Trade Assurance trust"),

@@ -6,7 +6,7 @@ profile they show as plain text: no script runs, no element or link is made from
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.browser.harness import wait_for_app
+from devtools.browser import wait_for_app
 
 # Any alert() or a payload setting window.__pwned marks the page as compromised.
 TRIPWIRE = "window.alert = window.confirm = window.prompt = () => { window.__pwned = 1; };"

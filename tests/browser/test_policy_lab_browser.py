@@ -4,7 +4,7 @@ Uses the shared fixtures of tests/browser/conftest.py (a seeded demo warehouse, 
 Chromium). The screenshot lands in screenshots/policy_lab.png.
 """
 
-from tests.browser.harness import wait_for_app
+from devtools.browser import wait_for_app
 
 
 def _metric(page, label: str):

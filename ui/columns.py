@@ -1,0 +1,84 @@
+"""st.dataframe column settings from the catalogue: label, help and a display format per column.
+
+Tables show text formatted by ui.format (rates that never cross their threshold, money to the dollar,
+"—" for missing), because st.dataframe's number formats round a rate to the nearest step and show a null
+as "None". Only the displayed frame is formatted: CSV downloads take the raw frame (contract names and values).
+"""
+
+import polars as pl
+import streamlit as st
+
+import catalogue
+from ui import format as fmt
+
+# Kinds whose text is a number: right-aligned like numbers.
+_NUMERIC = {"money", "rate", "count", "hours", "days", "number"}
+# Metric → (policy key, rule kind) for the rates and figures a rule reads.
+_RULE_OF_METRIC = {
+    e.metric: (e.policy_key, "max" if e.rounding == "up" else "min")
+    for e in map(catalogue.entry, catalogue.codes("rule"))
+}
+
+
+def _entry(code: str) -> catalogue.Entry | None:
+    for group in ("metric", "derived", "column", "policy"):
+        if catalogue.has(code, group):
+            return catalogue.entry(code, group)
+    return None
+
+
+def _formatter(code: str, policy=None, compact: bool = False):
+    e = _entry(code)
+    if e is None:
+        return None
+    if e.kind == "rate" and policy is not None and code in _RULE_OF_METRIC:
+        key, kind = _RULE_OF_METRIC[code]
+        threshold = getattr(policy, key)
+        return lambda v: fmt.rate_against(v, threshold, kind)
+    return lambda v: fmt.show(code, v, compact=compact, group=e.group)
+
+
+def display(frame: pl.DataFrame, *, policy=None, compact: bool = False) -> pl.DataFrame:
+    """`frame` with every catalogue column turned into its display text (other columns as they are).
+
+    `policy` (a policy.Policy) shows a rule's rate with enough decimals to tell pass from fail at its threshold.
+    """
+    out = []
+    for name in frame.columns:
+        show = _formatter(name, policy, compact)
+        if show is None or frame.schema[name] == pl.String and _entry(name).kind in ("text", "date"):
+            out.append(pl.col(name))
+        else:
+            out.append(pl.col(name).map_elements(show, return_dtype=pl.String, skip_nulls=False).alias(name))
+    return frame.select(out).with_columns(
+        pl.col(c).fill_null(fmt.NULL) for c in frame.columns if frame.schema[c] == pl.String
+    )
+
+
+def column(code: str, *, label: str | None = None, pinned: bool | None = None, width=None):
+    """A TextColumn with the catalogue's label and help for `code` (numbers right-aligned)."""
+    e = _entry(code)
+    if e is None:
+        return st.column_config.TextColumn(label or code, pinned=pinned, width=width)
+    return st.column_config.TextColumn(
+        label or e.label,
+        help=e.help,
+        pinned=pinned,
+        width=width,
+        alignment="right" if e.kind in _NUMERIC else "left",
+    )
+
+
+def config(frame: pl.DataFrame, *, pinned: tuple[str, ...] = (), labels: dict[str, str] | None = None) -> dict:
+    """{column: column settings} for every column of `frame`; unknown columns keep their name."""
+    labels = labels or {}
+    return {
+        name: column(name, label=labels.get(name), pinned=True if name in pinned else None) for name in frame.columns
+    }
+
+
+def table(frame: pl.DataFrame, *, policy=None, pinned: tuple[str, ...] = (), **kwargs):
+    """Draw `frame` with st.dataframe: catalogue labels, help and formats; returns what st.dataframe returns."""
+    return st.dataframe(
+        display(frame, policy=policy), column_config=config(frame, pinned=pinned), hide_index=True, **kwargs
+    )
