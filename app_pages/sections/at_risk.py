@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from policy import Policy, projection
-from policy.flip import at_risk
+from policy.flip import at_risk, project
 from policy.rules import verdict
 from queries import cached
 from ui import format as fmt
@@ -172,3 +172,28 @@ def render_at_risk(view) -> None:
                 "would drop it to 0 % and lose the badge. Nothing else puts them at risk."
             )
             _table(lists.quiet, "at_risk_quiet", f"at_risk_quiet_{view.as_of:%Y-%m-%d}.csv", "this group")
+
+
+def render_projected_badge(view, now: pl.DataFrame) -> None:
+    """The profile's projected badge at the next assessment and the smallest change that would flip it.
+
+    `now`: the supplier's features at the view's as-of date (one row). The projection is PRODUCT.md's
+    (projection_features): known data when the next assessment is inside the data, else the data's end.
+    """
+    if now.is_empty():
+        return
+    with st.spinner("Projecting the next monthly assessment…"):
+        plan, upcoming = projection_features(view.url, view.as_of)
+    future = upcoming.join(now.select("supplier_id"), on="supplier_id", how="semi")
+    if future.is_empty():
+        return
+    row = project(now, future, view.policy).row(0, named=True)
+    st.metric(
+        f"Projected badge {plan.label}",
+        BADGE_LABELS[str(row["projected_badge"])],
+        help="The badge at the next monthly assessment: from the data at that date when the warehouse holds it, "
+        "else the policy applied to the data as it ends, with the account's age counted at the assessment. "
+        "Orders not yet due and inquiries not yet received count neither for nor against the supplier.",
+    )
+    if row["change"]:
+        st.text(f"Then the smallest change that flips it: {row['change']}.")
