@@ -120,8 +120,8 @@ def test_over_amount_list_on_a_hand_built_warehouse(engine):
     }
     by_id = {row["supplier_id"]: row for row in scored.to_dicts()}
     assert over_amount_flag(by_id[1]) == (
-        "Over the Amount: open covered orders of $12,500 exceed the Trade Assurance Amount of $10,000 by $2,500 "
-        "(125% of it in use). The program would refund at most the Amount."
+        "Over the Amount: open covered orders of $12,500.50 exceed the Trade Assurance Amount of $10,000.00 by "
+        "$2,500.50 (125% of it in use). The program would refund at most the Amount."
     )
     assert [over_amount_flag(by_id[sid]) for sid in (2, 3, 5)] == [None, None, None]
     # Amount left: 0.01 for 2, 0 for 3, "—" (none) for 5 without the badge — never 0 − 50,000.
@@ -129,7 +129,7 @@ def test_over_amount_list_on_a_hand_built_warehouse(engine):
     assert fmt.money(by_id[5]["amount_left_usd"]) == "—"
     words = holders_exposure_words(money)
     assert words.startswith("Badge holders' open exposure: $62,500 against their Amounts of $36,000;")
-    assert "the program covers $36,000 of it. 2 holders are over their Amount, by $26,500 in all." in words
+    assert "the program covers $36,000 of it. 2 holders are over their Amount, by $26,501 in all." in words
     assert words.endswith("another $50,000 of open covered orders, with no Amount behind them.")
 
 
@@ -141,6 +141,6 @@ def test_over_amount_with_nobody_over():
         == "No badge holder in this view (1) has more open covered orders than its Amount."
     )
     assert over_amount_summary(2, 4, 26_500.5) == (
-        "2 of 4 badge holders have more open covered orders than their Trade Assurance Amount, $26,500 over in all. "
+        "2 of 4 badge holders have more open covered orders than their Trade Assurance Amount, $26,501 over in all. "
         "Largest excess first."
     )

@@ -16,8 +16,9 @@ def over_amount_flag(row: dict) -> str | None:
     amount, exposure = row["ta_amount_usd"], row["open_exposure_usd"]
     used = f" ({fmt.percent(exposure / amount, 0)} of it in use)" if amount else ""
     return (
-        f"Over the Amount: open covered orders of {fmt.money(exposure)} exceed the Trade Assurance Amount of "
-        f"{fmt.money(amount)} by {fmt.money(exposure - amount)}{used}. The program would refund at most the Amount."
+        f"Over the Amount: open covered orders of {fmt.money(exposure, cents=True)} exceed the Trade Assurance "
+        f"Amount of {fmt.money(amount, cents=True)} by {fmt.money(exposure - amount, cents=True)}{used}. "
+        "The program would refund at most the Amount."
     )
 
 
