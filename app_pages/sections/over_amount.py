@@ -16,6 +16,7 @@ from policy import Policy
 from policy.derived import over_amount_holders, with_derived
 from policy.rules import verdict
 from queries import cached
+from ui.explain import escape_markdown
 from ui.export import csv_bytes
 from ui.exposure import over_amount_summary
 
@@ -73,7 +74,7 @@ def render_over_amount(view) -> None:
     )
     with st.spinner("Finding badge holders over their Amount…"):
         found = _lists(view.url, view.as_of, view.countries, view.categories, view.policy, view)
-    st.caption(over_amount_summary(found.listed.height, found.holders, found.excess_usd))
+    st.caption(escape_markdown(over_amount_summary(found.listed.height, found.holders, found.excess_usd)))
     if found.listed.is_empty():
         return
     st.dataframe(found.listed, hide_index=True, column_config=COLUMN_CONFIG, key="over_amount_table")

@@ -7,6 +7,7 @@ figures are columns of the what-if's own tables (policy.whatif.Step).
 import streamlit as st
 
 from ui import format as fmt
+from ui.explain import escape_markdown
 from ui.lab import money_summary
 
 HELP = {
@@ -28,6 +29,8 @@ def render_whatif_money(step) -> None:
             fmt.money_compact(row["after_usd"]),
             "0" if change == 0 else fmt.signed(change, "money").replace(fmt.MINUS, "-"),
             delta_color="off",
-            help=f"{HELP[row['figure']]} Under the current policy: {fmt.money(row['before_usd'])}; "
-            f"under this what-if: {fmt.money(row['after_usd'])}.",
+            help=escape_markdown(
+                f"{HELP[row['figure']]} Under the current policy: {fmt.money(row['before_usd'])}; "
+                f"under this what-if: {fmt.money(row['after_usd'])}."
+            ),
         )
