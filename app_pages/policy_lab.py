@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.sections.backtest import policy_or_none, render_backtest
 from app_pages.sections.context import current_view
+from app_pages.sections.whatif_money import render_whatif_money
 from auth.roles import PermissionDenied, can, require
 from auth.session import current_user, require_page
 from policy import Policy, PolicyError, diff
@@ -156,6 +157,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     )
     tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
     tiles[3].metric("Lose the badge", fmt.count(d.lost.height))
+    render_whatif_money(d)  # Amount, covered exposure and expected refunds (app_pages/sections/whatif_money.py)
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
 
