@@ -185,6 +185,15 @@ def signed(value, kind: str = "count") -> str:
     return f"{sign}{body}"
 
 
+def metric_delta(current, previous, kind: str = "count") -> str | None:
+    """st.metric's delta: the signed change with an ASCII minus (st.metric reads '-' to colour it and point the
+    arrow down), '0' for no change, None without a value to compare with. Kinds as `signed`."""
+    if missing(current) or missing(previous):
+        return None
+    change = current - previous
+    return "0" if change == 0 else signed(change, kind).replace(MINUS, "-")
+
+
 def word(code, group: str | None = None) -> str:
     """A code from the contract's lists (a badge, a reason, a status) as its label; '—' for null."""
     return NULL if missing(code) else catalogue.label(str(code), group)
