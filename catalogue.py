@@ -256,6 +256,21 @@ ENTRIES: tuple[Entry, ...] = (
     _e("derived", "account_age_days", "Account age", "days", "Days since the supplier's account opened."),
     _e("derived", "enrolled", "Enrolled", "flag", "Whether the supplier had opted in by the as-of date."),
     _e("derived", "projected_badge", "Projected badge", "code", "The badge at the next monthly assessment."),
+    _e(
+        "derived",
+        "kept_under_grace",
+        "Kept under grace",
+        "flag",
+        "A holder that failed at this assessment but keeps the badge, at the Amount it last qualified for, "
+        "for up to grace_assessments consecutive assessments.",
+    ),
+    _e(
+        "derived",
+        "grace_used",
+        "Grace used",
+        "count",
+        "Consecutive assessments the supplier has been kept under grace since it last qualified on its own.",
+    ),
     _e("derived", "flips", "Badge changes", "flag", "Whether holding the badge changes at the next assessment."),
     _e(
         "derived",
@@ -480,6 +495,9 @@ ENTRIES: tuple[Entry, ...] = (
     _e("action", "save", "Saved as new", "code", "A policy was saved under a new name."),
     _e("action", "update", "Updated", "code", "A saved policy's values were changed."),
     _e("action", "mark_current", "Marked as current", "code", "A saved policy became the warehouse's current policy."),
+    _e("action", "assess", "Assessed", "code", "An assessment was recorded (python -m queries assess or the page)."),
+    _e("action", "supersede", "Superseded", "code", "An assessment replaced the one recorded at the same date."),
+    _e("action", "publish", "Published", "code", "An assessment's storefront feed was written for storefronts."),
 )
 
 _BY_GROUP: dict[str, dict[str, Entry]] = {g: {} for g in GROUPS}

@@ -8,6 +8,8 @@ import polars as pl
 import streamlit as st
 
 import catalogue
+from app_pages.sections.assessments_audit import render_assessment_audit
+from app_pages.sections.context import current_view
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
@@ -19,8 +21,9 @@ ACTION_LABELS = catalogue.labels("action")
 require_page("audit")
 st.title("Audit")
 st.caption("Every change to a saved policy, newest first. Times are UTC. Rows are never changed or deleted.")
+render_assessment_audit(current_view().warehouse_key)
 
-log = store.audit_log()
+log = store.audit_log(current_view().warehouse_key)
 if log.is_empty():
     st.info("No policy has been saved yet — changes made in the Policy lab are listed here.")
     st.stop()

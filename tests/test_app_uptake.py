@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from policy import Policy
 from store import policies as store
 from tests.apptest import app_test, build_warehouse
+from warehouse.connection import warehouse_key
 
 
 def _deals(supplier_id: int, count: int, amount: float, start: datetime, covered: bool = True) -> list[dict]:
@@ -183,8 +184,8 @@ def test_follows_the_sidebar_filter(app):
 
 
 def test_uses_the_current_policy(app):
-    store.save_policy("Open everywhere", "ana", "", Policy(open_countries=("*",)))
-    store.mark_current("Open everywhere", "ana")
+    store.save_policy(warehouse_key(), "Open everywhere", "ana", "", Policy(open_countries=("*",)))
+    store.mark_current(warehouse_key(), "Open everywhere", "ana")
     at = open_uptake(app)
     assert tiles(at)["Qualified suppliers"] == ("2", "+2")  # A and C
     assert figure(at, "From all suppliers to qualified")["data"][0]["x"] == [4, 3, 3, 2]
