@@ -1,15 +1,22 @@
-"""Command line: `python -m queries scorecard|backtest --as-of DATE [--url URL] [--policy FILE] [--format csv|json]`.
+"""Command line: `python -m queries scorecard|backtest --as-of DATE [--url URL] [--policy FILE] [--format csv|json]`
+and `python -m queries assess --as-of DATE [--url URL] [--policy FILE] [--publish DIR] [--supersede] [--actor NAME]`.
 
 scorecard: the contract's scorecard at the as-of date. backtest: the badge at the as-of date A0 next to
 each supplier's covered deals, upheld claims and refunds in the six months after it (queries.backtest).
+assess: records an assessment (grace applied over the earlier recorded ones) in the app database and
+with --publish writes the storefront feed DIR/storefront-YYYY-MM-DD.csv (store.assessments).
+Exit status: 0 done; 1 the warehouse, the app database or the folder failed; 2 the request was refused
+or invalid (a bad policy file, a date already assessed without --supersede), with nothing recorded.
 """
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -17,14 +24,18 @@ from policy import DEFAULT_POLICY, Policy, PolicyError
 from queries import serving
 from queries.backtest import BACKTEST_MONEY_COLUMNS, build_backtest, fetch_outcomes
 from queries.scorecard import MONEY_COLUMNS, build_scorecard
-from warehouse.connection import WarehouseError, resolve_url, warehouse_engine
+from queries.windows import EARLIEST_AS_OF, LATEST_AS_OF
+from warehouse.connection import WarehouseError, resolve_url, warehouse_engine, warehouse_key
 
 
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    if not EARLIEST_AS_OF <= value <= LATEST_AS_OF:  # the windows reach a year back: 0001-01-01 would overflow
+        raise argparse.ArgumentTypeError(f"expected a date between {EARLIEST_AS_OF} and {LATEST_AS_OF}, got {text}")
+    return value
 
 
 def _cell(name: str, value, money=MONEY_COLUMNS) -> str:
@@ -99,17 +110,27 @@ def parser() -> argparse.ArgumentParser:
     card.add_argument("--as-of", required=True, type=_as_of, help="as-of date YYYY-MM-DD (midnight UTC, exclusive)")
     back = commands.add_parser("backtest", help="the badge at an as-of date A0 against the six months after it")
     back.add_argument("--as-of", required=True, type=_as_of, help="as-of date A0 YYYY-MM-DD (midnight UTC)")
-    for command in (card, back):
+    run = commands.add_parser("assess", help="record the badge of every supplier at an as-of date; publish the feed")
+    run.add_argument("--as-of", required=True, type=_as_of, help="as-of date YYYY-MM-DD (midnight UTC, exclusive)")
+    run.add_argument("--publish", metavar="DIR", help="write the storefront feed DIR/storefront-YYYY-MM-DD.csv")
+    run.add_argument(
+        "--supersede", action="store_true", help="replace the assessment recorded at this date (it stays on record)"
+    )
+    run.add_argument("--actor", help="who runs it, for the audit trail (default: the login name, $USER)")
+    for command in (card, back, run):
         command.add_argument(
             "--url", help="SQLAlchemy URL of the warehouse (default: $TRUST_WAREHOUSE_URL, else data/)"
         )
         command.add_argument("--policy", help="policy JSON file; keys left out keep their defaults")
+    for command in (card, back):
         command.add_argument("--format", choices=("csv", "json"), default="csv")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "assess":
+        return assess_command(args)
     try:
         policy = Policy.from_file(args.policy) if args.policy else DEFAULT_POLICY
     except PolicyError as exc:
@@ -142,6 +163,88 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head` closed the pipe: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _login_name() -> str:
+    """The login name ($LOGNAME or $USER, else the password database), or '' when there is none."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no such variable and a uid without a passwd entry (a bare container)
+        return ""
+
+
+def assess_command(args) -> int:
+    """`python -m queries assess`: check, assess, record, publish; every refusal before anything is recorded."""
+    from policy.assess import counts
+    from queries.assess import assessment_at
+    from store import assessments as store
+
+    actor = args.actor or _login_name()
+    try:
+        key = warehouse_key(args.url)
+        policy = Policy.from_file(args.policy) if args.policy else None
+    except PolicyError as exc:
+        print(f"error: policy {exc}", file=sys.stderr)
+        return 2
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    run = None
+    try:
+        if policy is None:
+            name, version, policy = store.policy_for(key)
+        else:
+            name, version = Path(args.policy).name, None
+        store.check_assessment(key, args.as_of, supersede=args.supersede)
+        if not actor.strip():
+            raise store.AssessmentRefused("Who runs the assessment is required: pass --actor NAME or set $USER.")
+        if args.publish:
+            folder = Path(args.publish)
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise PermissionError(f"the folder {folder} is not writable")
+        previous = store.previous_assessment(key, args.as_of)
+        engine = warehouse_engine(resolve_url(args.url))
+        with engine.connect() as conn:
+            assessment = assessment_at(conn, args.as_of, policy, previous)
+        run = store.record_assessment(
+            key,
+            args.as_of,
+            assessment,
+            policy=policy,
+            policy_name=name,
+            policy_version=version,
+            actor=actor,
+            supersede=args.supersede,
+        )
+        written = store.publish(run.run_id, args.publish, actor) if args.publish else None
+    except store.AssessmentRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        done = f"run {run.run_id} is recorded but not published" if run else "nothing was recorded or published"
+        print(f"error: cannot write the storefront feed ({exc.strerror or exc}); {done}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a driver error carries SQL and URLs: name only its kind
+        logging.getLogger("trust.assess").debug("assess failed", exc_info=True)
+        print(
+            f"error: the warehouse or the app database failed ({type(exc).__name__}); check the URLs and the tables",
+            file=sys.stderr,
+        )
+        return 1
+    tally = counts(assessment)
+    shown = f"{name} v{version}" if version else name
+    print(
+        f"run {run.run_id} ({run.action}) at {args.as_of:%Y-%m-%d} under {shown}: {tally['suppliers']:,} suppliers, "
+        f"{tally['holders']:,} hold the badge ({tally['kept_under_grace']:,} kept under grace)"
+        + (f"; published {written}" if written else "")
+    )
     return 0
 
 

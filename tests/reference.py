@@ -368,7 +368,73 @@ def freshness(tables: dict[str, list[dict]]) -> dict:
         if row[name] is not None
     ]
     placed = [o["placed_at"] for o in tables.get("orders", [])]
+    # A timestamp more than 365 days after the latest order (or after 2100) is not believed as activity.
+    bound = datetime(2100, 1, 1)
+    if placed and max(placed) + timedelta(days=365) < bound:
+        bound = max(placed) + timedelta(days=365)
+    believed = [t for t in every if t <= bound]
+    placed_believed = [t for t in placed if t <= bound]
     return {
-        "latest_order_at": max(placed) if placed else None,
-        "latest_activity_at": max(every) if every else None,
+        "latest_order_at": max(placed_believed) if placed_believed else None,
+        "latest_activity_at": max(believed) if believed else None,
+        "ignored_after": bound if len(believed) < len(every) else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A policy's what-if, from the scorecard's raw counts (queries.scorecard.RAW_SCHEMA rows), supplier by
+# supplier: the badge, failed rules and Amount of PRODUCT.md under two policies, who gains and who loses,
+# the change in badge holders and in total Amount, overall and by country and by category. Rates are
+# exact Fractions of their counts, hours exact Fractions of the median's microseconds, GMV the Decimal of
+# its cents: nothing is shared with policy/ but the Policy value.
+
+
+def raw_verdict(row: dict, as_of: date, policy) -> tuple[str, str, Decimal]:
+    """(badge, failed rules joined with ';', Trade Assurance Amount) of one raw scorecard row."""
+    micros = row["median_response_micros"]
+    m = {
+        "orders_6m": row["orders_6m"],
+        "gmv_6m_usd": Decimal(repr(round(row["gmv_6m_usd"], 2))).quantize(Decimal("0.01")),
+        "on_time_rate_6m": ratio(row["on_time_shipments_6m"], row["shipments_6m"]),
+        "claim_rate_6m": ratio(row["upheld_claims_6m"], row["orders_6m"]),
+        "response_rate_30d": ratio(row["answered_24h_30d"], row["inquiries_30d"]),
+        "median_response_hours_30d": None if micros is None else Fraction(micros) / MICROS_PER_HOUR,
+    }
+    return verdict(row, m, as_of, policy)
+
+
+def what_if(rows: list[dict], as_of: date, base, candidate) -> dict:
+    """The effect of replacing `base` by `candidate` on these suppliers (raw scorecard rows).
+
+    qualified_before/after, amount_before/after_usd (Decimal), gained and lost (supplier ids, ascending),
+    verdicts {supplier_id: (badge, failed, amount) under the candidate}, and by_country / by_category:
+    [(value, qualified_before, qualified_after, change, amount_change_usd)] for the values with a supplier
+    qualified under either policy, largest change (either way) first, then by value.
+    """
+    before = {row["supplier_id"]: raw_verdict(row, as_of, base) for row in rows}
+    after = {row["supplier_id"]: raw_verdict(row, as_of, candidate) for row in rows}
+    was = {sid for sid, v in before.items() if v[0] == "qualified"}
+    now = {sid for sid, v in after.items() if v[0] == "qualified"}
+
+    def by(column: str) -> list[tuple]:
+        groups: dict = {}
+        for row in rows:
+            sid, key = row["supplier_id"], row[column]
+            g = groups.setdefault(key, [0, 0, Decimal(0)])
+            g[0] += sid in was
+            g[1] += sid in now
+            g[2] += after[sid][2] - before[sid][2]
+        kept = [(key, b, a, a - b, amount) for key, (b, a, amount) in groups.items() if b or a]
+        return sorted(kept, key=lambda g: (-abs(g[3]), g[0]))
+
+    return {
+        "qualified_before": len(was),
+        "qualified_after": len(now),
+        "amount_before_usd": sum((v[2] for v in before.values()), Decimal(0)),
+        "amount_after_usd": sum((v[2] for v in after.values()), Decimal(0)),
+        "gained": sorted(now - was),
+        "lost": sorted(was - now),
+        "verdicts": after,
+        "by_country": by("country_code"),
+        "by_category": by("category"),
     }

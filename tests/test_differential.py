@@ -2,10 +2,17 @@
 
 Timestamps crowd the window edges (A − 365 d, A − 182 d, A − 30 d, A, ± 1 s and ± 1 µs) and replies
 crowd 24 h; amounts have cents. Money and counts must match exactly, rates and hours to 1e-9, badges,
-failed rules and Trade Assurance Amounts exactly, for the default policy and a random valid one.
+failed rules and Trade Assurance Amounts exactly, for the default policy, a random valid one and a lenient one.
+
+Strong suppliers (CN, enrolled, old enough, covered deals in W182 shipped by ship_by, prompt replies, no
+upheld claim) qualify by construction, or fail exactly one rule by the smallest step; floors of 10,000 to
+50,000 USD and multipliers like 0.3, 0.37 and 1.25 reach the floor and the cap. The DuckDB test counts what
+its examples reached (Coverage) and asserts it: qualified suppliers ≥ 30 % under each policy, every rule
+failed and passed under the default, the floor and the cap reached, events on every window edge.
 """
 
 import os
+from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,6 +27,7 @@ from data.bulk import bulk_insert
 from data.ddl import create_schema
 from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, TABLE_NAMES
 from policy import DEFAULT_POLICY, Policy
+from policy.rules import RULE_NAMES
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
 from tests import reference
 from tests.warehouse import duckdb_memory_engine, rows_to_frames
@@ -30,9 +38,11 @@ MICRO = timedelta(microseconds=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 LONG_AGO = datetime(2020, 1, 1)
-AWKWARD_MULTIPLIERS = (0.29, 0.57, 0.7, 0.35, 0.3, 0.8)
+AWKWARD_MULTIPLIERS = (0.29, 0.57, 0.7, 0.35, 0.3, 0.37, 0.8, 1.25)
 NUDGES = (-SEC, -MICRO, timedelta(0), timedelta(0), MICRO, SEC)
 COUNTRIES = ("CN", "VN", "US")
+UPHELD = ("refunded", "partially_refunded")
+NOT_UPHELD = tuple(status for status in CLAIM_STATUSES if status not in UPHELD)
 COUNT_COLUMNS = ("supplier_id", "deals_12m", "orders_6m", "claims_12m", "upheld_claims_6m")
 RATE_COLUMNS = ("response_rate_30d", "median_response_hours_30d", "on_time_rate_6m", "claim_rate_6m")
 
@@ -59,19 +69,38 @@ def decimal_number(scale: int, low: int, high: int) -> st.SearchStrategy[float]:
     return st.integers(low, high).map(lambda n: float(Decimal(n).scaleb(-scale)))
 
 
+def near_default(key: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """The contract's default for `key` half the time (so that strong suppliers qualify often), else `strategy`."""
+    return st.one_of(st.just(getattr(DEFAULT_POLICY, key)), strategy)
+
+
 @st.composite
 def policies(draw) -> Policy:
-    floor, cap = sorted(draw(st.lists(st.integers(0, 2_000_000), min_size=2, max_size=2)))
+    # Floor and cap anywhere up to 20,000 USD, or a floor of 10,000 to 50,000 USD that many Amounts fall below.
+    floor, cap = draw(
+        st.one_of(
+            st.lists(st.integers(0, 2_000_000), min_size=2, max_size=2).map(sorted),
+            st.tuples(st.integers(1_000_000, 5_000_000), st.integers(0, 200_000_000)).map(
+                lambda t: (t[0], t[0] + t[1])
+            ),
+        )
+    )
     return Policy.from_mapping(
         {
-            "open_countries": draw(st.lists(st.sampled_from([*COUNTRIES, "*"]), unique=True, max_size=3)),
+            # CN, where the strong suppliers trade, is open three times in four.
+            "open_countries": draw(
+                st.one_of(
+                    st.lists(st.sampled_from([*COUNTRIES, "*"]), unique=True, max_size=3),
+                    *[st.lists(st.sampled_from(COUNTRIES[1:]), unique=True, max_size=2).map(lambda c: ["CN", *c])] * 3,
+                )
+            ),
             "min_account_age_days": draw(st.integers(0, 400)),
             "min_orders_6m": draw(st.integers(0, 5)),
-            "min_gmv_6m_usd": draw(decimal_number(2, 0, 3_000_000)),
-            "min_on_time_rate": draw(decimal_number(2, 0, 100)),
-            "max_claim_rate": draw(decimal_number(2, 0, 100)),
-            "min_response_rate": draw(decimal_number(2, 0, 100)),
-            "max_median_response_hours": draw(decimal_number(2, 0, 4_800)),
+            "min_gmv_6m_usd": draw(near_default("min_gmv_6m_usd", decimal_number(2, 0, 3_000_000))),
+            "min_on_time_rate": draw(near_default("min_on_time_rate", decimal_number(2, 0, 100))),
+            "max_claim_rate": draw(near_default("max_claim_rate", decimal_number(2, 0, 100))),
+            "min_response_rate": draw(near_default("min_response_rate", decimal_number(2, 0, 100))),
+            "max_median_response_hours": draw(near_default("max_median_response_hours", decimal_number(2, 0, 4_800))),
             # Multipliers whose binary product with a round GMV falls just below a whole 100 USD.
             "amount_multiplier": draw(st.one_of(st.sampled_from(AWKWARD_MULTIPLIERS), decimal_number(4, 0, 20_000))),
             "amount_floor_usd": float(Decimal(floor).scaleb(-2)),
@@ -112,10 +141,18 @@ def warehouses(draw, policy: Policy) -> tuple[date, dict[str, list[dict]]]:
     # time, prompt replies and little noise, so that qualified badges, amounts and single failing rules
     # come up often; every other row lands on any supplier (on a good one only a quarter of the time).
     good = {sid for sid in range(1, n_suppliers + 1) if draw(st.integers(0, 2))}
+    # Strong suppliers pass every default rule by construction, or all but one: strong[sid] names the rule
+    # the supplier fails, by the smallest step (None: it fails none). No noise lands on them.
+    strong = {
+        sid: draw(st.sampled_from([None] * 10 + list(RULE_NAMES)))
+        for sid in range(1, n_suppliers + 1)
+        if draw(st.integers(0, 9)) < 8
+    }
+    good -= set(strong)
 
     def noisy_supplier():
         sid = draw(supplier_ids)
-        return None if sid in good and draw(st.integers(0, 3)) else sid
+        return None if sid in strong or (sid in good and draw(st.integers(0, 3))) else sid
 
     orders = []
     for _ in range(draw(st.integers(0, 12))):
@@ -170,6 +207,9 @@ def warehouses(draw, policy: Policy) -> tuple[date, dict[str, list[dict]]]:
                 }
             )
 
+    strong_orders = add_strong_orders(draw, a, policy, suppliers, strong, len(orders) + 1)
+    orders += strong_orders
+
     waits = st.one_of(
         st.sampled_from([24 * HOUR, 24 * HOUR - SEC, 24 * HOUR + SEC, 24 * HOUR + MICRO, timedelta(0)]),
         st.integers(0, 72 * 3600).map(lambda s: timedelta(seconds=s)),
@@ -199,12 +239,13 @@ def warehouses(draw, policy: Policy) -> tuple[date, dict[str, list[dict]]]:
             inquiries.append(
                 {"supplier_id": sid, "received_at": received, "first_response_at": received + draw(prompt)}
             )
+    inquiries += strong_inquiries(draw, a, strong)
     inquiries = [{"inquiry_id": inquiry_id, "buyer_id": 1, **row} for inquiry_id, row in enumerate(inquiries, start=1)]
 
     claims = []
     for _ in range(draw(st.integers(0, 8)) if orders else 0):
         order = draw(st.sampled_from(orders))
-        if order["supplier_id"] in good and draw(st.integers(0, 3)):
+        if order["supplier_id"] in strong or (order["supplier_id"] in good and draw(st.integers(0, 3))):
             continue
         status = draw(st.sampled_from(CLAIM_STATUSES))
         claims.append(
@@ -219,9 +260,153 @@ def warehouses(draw, policy: Policy) -> tuple[date, dict[str, list[dict]]]:
             }
         )
 
+    claims += strong_claims(draw, a, strong, strong_orders, len(claims) + 1)
     tables = {"suppliers": suppliers, "buyers": [{"buyer_id": 1, "country_code": "US"}]}
     tables |= {"orders": orders, "inquiries": inquiries, "claims": claims}
     return as_of, tables
+
+
+def inside(start: datetime, end: datetime) -> st.SearchStrategy[datetime]:
+    """A time in [start, end): on either end (the exclusive one less 1 µs or 1 s) or anywhere, to the µs."""
+    span = (end - start) // MICRO
+    return st.one_of(
+        st.sampled_from((start, start + MICRO, end - MICRO, end - SEC)),
+        st.integers(0, span - 1).map(lambda us: start + us * MICRO),
+    )
+
+
+def add_strong_orders(draw, a: datetime, policy: Policy, suppliers: list[dict], strong: dict, first_id: int):
+    """The strong suppliers' rows of suppliers (changed in place) and their orders (returned).
+
+    CN, enrolled, registered long ago or exactly min_account_age_days × 24 h before A; 3 to 8 covered deals
+    completed in W182 (2 with the flaw min_orders, 3 × 3,333.33 = 9,999.99 with min_gmv), each shipped at or
+    before ship_by (one 1 µs late with on_time), ship_by in W182; amounts whole 10,000s, with cents, or
+    large enough for the cap. Beside them, orders that must not count: a deal completed at A itself, one at
+    A − 365 d (in W365 only), a cancelled covered order due in W182, an open covered order, an uncovered deal.
+    """
+    w182 = inside(a - 182 * DAY, a)
+    orders = []
+
+    def order(sid, **values):
+        ship_by = values.pop("ship_by", None) or draw(w182)
+        row = {
+            "order_id": first_id + len(orders),
+            "supplier_id": sid,
+            "buyer_id": 1,
+            "placed_at": ship_by - 10 * DAY,
+            "ship_by": ship_by,
+            "shipped_at": ship_by,
+            "delivered_at": None,
+            "completed_at": None,
+            "status": "completed",
+            "amount_usd": Decimal("100.00"),
+            "ta_covered": True,
+        }
+        orders.append(row | values)
+
+    for sid, flaw in sorted(strong.items()):
+        supplier = suppliers[sid - 1]
+        if flaw == "account_age":  # 1 µs short of the default's or the random policy's age
+            age = draw(st.sampled_from(sorted({180, policy.min_account_age_days})))
+            supplier["registered_at"] = a - age * DAY + MICRO
+        else:  # old enough for both, exactly so at times
+            age = max(180, policy.min_account_age_days)
+            supplier["registered_at"] = draw(st.sampled_from((LONG_AGO, LONG_AGO, a - age * DAY)))
+        supplier["country_code"] = "CN"
+        supplier["ta_enrolled_at"] = max(supplier["registered_at"], draw(st.sampled_from((LONG_AGO, a - MICRO))))
+        n = {"min_orders": 2, "min_gmv": 3}.get(flaw) or draw(st.integers(3, 8))
+        amounts = draw(
+            st.sampled_from(
+                (
+                    st.integers(1, 5).map(lambda k: Decimal(k * 10_000).quantize(Decimal("0.01"))),
+                    money(low_cents=400_000),
+                    st.integers(70_000_000, 150_000_000).map(lambda c: Decimal(c).scaleb(-2)),
+                )
+            )
+        )
+        late = draw(st.integers(0, n - 1)) if flaw == "on_time" else None
+        for k in range(n):
+            ship_by = draw(w182)
+            early = draw(st.sampled_from((timedelta(0), timedelta(0), SEC, DAY)))
+            order(
+                sid,
+                ship_by=ship_by,
+                shipped_at=ship_by + MICRO if k == late else ship_by - early,
+                completed_at=draw(w182),
+                amount_usd=Decimal("3333.33") if flaw == "min_gmv" else draw(amounts),
+            )
+        if draw(st.booleans()):
+            order(sid, completed_at=a)  # completed at A: in no window
+        if draw(st.booleans()):
+            order(sid, completed_at=a - 365 * DAY)  # in W365, not in W182
+        if draw(st.booleans()):
+            order(sid, status="cancelled", shipped_at=None)  # due in W182, but cancelled
+        if draw(st.booleans()):
+            # Open exposure, due after A (so it is neither on time nor late yet).
+            order(
+                sid, status="open", ship_by=a + 10 * DAY, placed_at=a - DAY, shipped_at=None, amount_usd=draw(money())
+            )
+        if draw(st.booleans()):
+            order(sid, completed_at=draw(w182), ta_covered=False)  # not covered
+    return orders
+
+
+def strong_inquiries(draw, a: datetime, strong: dict) -> list[dict]:
+    """Every inquiry received in W30 (A − 30 d itself often) answered within 24 h (exactly 24 h often);
+    with response_rate two of at least three are not (one never, one 24 h and 1 µs later); with
+    response_time every reply takes more than 24 h."""
+    received_at = st.one_of(st.just(a - 30 * DAY), st.integers(-30 * 86_400, -2 * 86_400).map(lambda s: a + s * SEC))
+    prompt = st.one_of(
+        st.sampled_from((24 * HOUR, 24 * HOUR, 24 * HOUR - MICRO, timedelta(0))),
+        st.integers(0, 86_400).map(lambda s: s * SEC),
+    )
+    slow = st.one_of(st.just(24 * HOUR + MICRO), st.integers(86_401, 40 * 3600).map(lambda s: s * SEC))
+    rows = []
+    for sid, flaw in sorted(strong.items()):
+        n = draw(st.integers(3 if flaw in ("response_rate", "response_time") else 0, 5))
+        for j in range(n):
+            received = draw(received_at)
+            if flaw == "response_time":
+                reply = received + draw(slow)
+            elif flaw == "response_rate" and j < 2:
+                reply = None if j == 0 else received + 24 * HOUR + MICRO
+            else:
+                reply = received + draw(prompt)
+            rows.append({"supplier_id": sid, "received_at": received, "first_response_at": reply})
+        if draw(st.booleans()):  # received before W30, or at A: not counted
+            received = draw(st.sampled_from((a - 30 * DAY - MICRO, a)))
+            rows.append({"supplier_id": sid, "received_at": received, "first_response_at": None})
+    return rows
+
+
+def strong_claims(draw, a: datetime, strong: dict, orders: list[dict], first_id: int) -> list[dict]:
+    """With the flaw claims one upheld claim filed in W182 (1 of at most 8 deals > 0.05); any strong supplier
+    may also have a claim that is not upheld filed in W182, and an upheld one filed just before W182."""
+    rows = []
+
+    def claim(order, filed_at, status):
+        refund = min(Decimal("50.00"), order["amount_usd"]) if status in ("refunded", "partially_refunded") else 0
+        rows.append(
+            {
+                "claim_id": first_id + len(rows),
+                "order_id": order["order_id"],
+                "filed_at": filed_at,
+                "reason": draw(st.sampled_from(CLAIM_REASONS)),
+                "status": status,
+                "resolved_at": None,
+                "refund_usd": Decimal(refund).quantize(Decimal("0.01")),
+            }
+        )
+
+    for sid, flaw in sorted(strong.items()):
+        deals = [o for o in orders if o["supplier_id"] == sid and o["status"] == "completed"]
+        if flaw == "claims":
+            claim(draw(st.sampled_from(deals)), draw(inside(a - 182 * DAY, a)), draw(st.sampled_from(UPHELD)))
+        if draw(st.booleans()):
+            claim(draw(st.sampled_from(deals)), draw(inside(a - 182 * DAY, a)), draw(st.sampled_from(NOT_UPHELD)))
+        if draw(st.booleans()):
+            claim(draw(st.sampled_from(deals)), a - 182 * DAY - MICRO, "refunded")
+    return rows
 
 
 @st.composite
@@ -258,13 +443,99 @@ def lenient(policy: Policy) -> Policy:
     return replace(policy, **loosest)
 
 
-def assert_matches_reference(engine, as_of: date, tables: dict, policy: Policy) -> None:
+class Coverage:
+    """What the examples reached, counted from the reference's answers and the generated rows, so that a
+    test can assert that its strategy still reaches every branch (and cannot pass vacuously)."""
+
+    def __init__(self):
+        self.counts = Counter()
+
+    def policy(self, label: str, policy: Policy, rows: list[dict]) -> None:
+        c = self.counts
+        multiplier = reference.exact(policy.amount_multiplier)
+        awkward = policy.amount_multiplier in AWKWARD_MULTIPLIERS
+        for row in rows:
+            c[label, "suppliers"] += 1
+            if row["badge"] not in ("qualified", "not_qualified"):
+                continue
+            failed = row["failed_rules"].split(";") if row["failed_rules"] else []
+            for rule in RULE_NAMES:
+                c[label, rule, "fails" if rule in failed else "passes"] += 1
+            if row["badge"] != "qualified":
+                continue
+            c[label, "qualified"] += 1
+            product = multiplier * row["gmv_6m_usd"]
+            if product < reference.exact(policy.amount_floor_usd):
+                c["floor"] += 1
+                c["floor", "awkward"] += awkward
+            if product > reference.exact(policy.amount_cap_usd):
+                c["cap"] += 1
+                c["cap", "awkward"] += awkward
+
+    def tables(self, as_of: date, tables: dict) -> None:
+        a = datetime.combine(as_of, time())
+        orders, inquiries, claims = tables["orders"], tables["inquiries"], tables["claims"]
+        facts = {
+            "completed at A - 365 d": any(o["completed_at"] == a - 365 * DAY for o in orders),
+            "completed at A - 182 d": any(o["completed_at"] == a - 182 * DAY for o in orders),
+            "completed at A": any(o["completed_at"] == a for o in orders),
+            "ship_by at A - 182 d": any(o["ship_by"] == a - 182 * DAY for o in orders),
+            "shipped_at == ship_by": any(o["shipped_at"] == o["ship_by"] for o in orders),
+            "shipped 1 µs late": any(o["shipped_at"] == o["ship_by"] + MICRO for o in orders),
+            "received at A - 30 d": any(i["received_at"] == a - 30 * DAY for i in inquiries),
+            "received at A": any(i["received_at"] == a for i in inquiries),
+            "answered in exactly 24 h": any(
+                i["first_response_at"] is not None
+                and i["first_response_at"] - i["received_at"] == 24 * HOUR
+                and i["first_response_at"] < a
+                for i in inquiries
+            ),
+            "answered in 24 h and 1 µs": any(
+                i["first_response_at"] is not None and i["first_response_at"] - i["received_at"] == 24 * HOUR + MICRO
+                for i in inquiries
+            ),
+            "claim filed at A - 182 d - 1 µs": any(c["filed_at"] == a - 182 * DAY - MICRO for c in claims),
+        }
+        self.counts.update(name for name, reached in facts.items() if reached)
+
+    def assert_reached(self) -> None:
+        c = self.counts
+        report = dict(sorted(c.items(), key=str))
+        for label in ("default", "random", "lenient"):
+            # Qualified suppliers are common under every policy checked.
+            assert c[label, "qualified"] >= 0.30 * c[label, "suppliers"], (label, report)
+        for rule in RULE_NAMES:
+            # Under the default policy every rule fails for some suppliers and passes for others.
+            assert c["default", rule, "fails"] >= 5 and c["default", rule, "passes"] >= 5, (rule, report)
+        for branch in ("floor", "cap"):
+            assert c[branch] >= 10 and c[branch, "awkward"] >= 3, (branch, report)
+        for fact in (
+            "completed at A - 365 d",
+            "completed at A - 182 d",
+            "completed at A",
+            "ship_by at A - 182 d",
+            "shipped_at == ship_by",
+            "shipped 1 µs late",
+            "received at A - 30 d",
+            "received at A",
+            "answered in exactly 24 h",
+            "answered in 24 h and 1 µs",
+            "claim filed at A - 182 d - 1 µs",
+        ):
+            assert c[fact] >= 3, (fact, report)
+
+
+def assert_matches_reference(engine, as_of: date, tables: dict, policy: Policy, coverage: Coverage | None = None):
     replace_rows(engine, tables)
     with engine.connect() as conn:
         features = fetch_features(conn, as_of)
-    for each in (DEFAULT_POLICY, policy, lenient(policy)):
+    if coverage is not None:
+        coverage.tables(as_of, tables)
+    for label, each in (("default", DEFAULT_POLICY), ("random", policy), ("lenient", lenient(policy))):
         actual = build_scorecard(features, each).rows(named=True)
         expected = reference.scorecard(tables, as_of, each)
+        if coverage is not None:
+            coverage.policy(label, each, expected)
         assert len(actual) == len(expected)
         for got, want in zip(actual, expected, strict=True):
             where = f"supplier {want['supplier_id']} at {as_of} under {each}"
@@ -311,12 +582,15 @@ def postgresql_engine(pg_server):
 
 
 def test_duckdb_matches_the_reference(duckdb_engine):
+    coverage = Coverage()
+
     @settings(EXAMPLES, max_examples=100 * SCALE)
     @given(cases())
     def check(case):
-        assert_matches_reference(duckdb_engine, *case)
+        assert_matches_reference(duckdb_engine, *case, coverage=coverage)
 
     check()
+    coverage.assert_reached()
 
 
 def test_postgresql_matches_the_reference(postgresql_engine):

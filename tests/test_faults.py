@@ -5,7 +5,6 @@ A throwaway PostgreSQL server of its own (this module stops it) holds the Policy
 """
 
 import threading
-import time
 
 import pytest
 import streamlit as st
@@ -123,10 +122,8 @@ def test_a_runaway_statement_is_stopped_with_a_message(server, app, monkeypatch)
     transaction = locker.begin()
     locker.execute(text("LOCK TABLE suppliers IN ACCESS EXCLUSIVE MODE"))
     try:
-        started = time.monotonic()
-        app.run()
+        app.run()  # it returns only once the statement is stopped (bench/bench_timeouts.py times it)
         friendly_error(app, "ran longer than 1 s and was stopped")
-        assert time.monotonic() - started < 15
     finally:
         transaction.rollback()
         locker.close()
@@ -151,10 +148,9 @@ def test_duckdb_runaway_query_is_interrupted(tmp_path, monkeypatch):
     url = build_warehouse(tmp_path / "w.duckdb", lab_tables())
     engine = warehouse_engine(url)
     monkeypatch.setenv("TRUST_STATEMENT_TIMEOUT_S", "0.5")
-    started = time.monotonic()
+    # 10^11 rows would take hours: the QueryTimeout is the interrupt (bench/bench_timeouts.py times it).
     with pytest.raises(guard.QueryTimeout), guard.connection(engine, url) as conn:
         conn.execute(text("SELECT sum(hash(i)) FROM range(100000000000) t(i)")).scalar_one()
-    assert time.monotonic() - started < 10
     with guard.connection(engine, url) as conn:  # the interrupt does not stick to the pooled connection
         assert conn.execute(text("SELECT count(*) FROM suppliers")).scalar_one() == 11
     assert threading.active_count() < 50

@@ -355,3 +355,64 @@ def test_program_monthly_is_the_same_on_every_engine(warehouses, warehouse):
         warehouses[warehouse], lambda conn: uptake.fetch_program_monthly(conn, date(2022, 1, 1), AS_OF)
     )
     assert_same(monthly, ("covered_gmv_usd", "gmv_usd", "refunds_usd"))
+
+
+# -- the other warehouse queries: run on every engine, not only compiled ---------------------------
+
+A0 = date(2024, 1, 1)  # outcomes over [A0, A0 + 182 days), inside both warehouses' data
+
+
+def reference_rows(frames: dict[str, pl.DataFrame]) -> dict[str, list[dict]]:
+    """The warehouse's rows as tests/reference.py reads them: money as exact Decimals."""
+    money = {"amount_usd", "refund_usd"}
+    return {
+        name: [
+            {k: Decimal(str(v)).quantize(Decimal("0.01")) if k in money else v for k, v in row.items()}
+            for row in frame.to_dicts()
+        ]
+        for name, frame in frames.items()
+    }
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_backtest_outcomes_are_the_same_on_every_engine_and_the_reference(warehouses, warehouse):
+    from queries.backtest import fetch_outcomes
+    from tests import reference
+
+    read = on_every_engine(warehouses[warehouse], lambda conn: fetch_outcomes(conn, A0))
+    assert_same(read, ("value_next_6m_usd", "refunds_next_6m_usd"))
+    want = reference.outcomes(reference_rows(WAREHOUSES[warehouse]()), A0)
+    got = {row["supplier_id"]: row for row in read["duckdb"].iter_rows(named=True)}
+    reached = 0
+    for row in want:
+        have = got.get(row["supplier_id"], {})
+        for column in ("deals_next_6m", "upheld_claims_next_6m"):
+            assert have.get(column, 0) == row[column], (row["supplier_id"], column)
+        for column in ("value_next_6m_usd", "refunds_next_6m_usd"):
+            assert have.get(column, 0.0) == float(row[column]), (row["supplier_id"], column)
+        reached += row["deals_next_6m"] > 0
+    assert reached > 0  # the window holds deals: the comparison is not of zeros
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_supplier_trends_and_claims_are_the_same_on_every_engine(warehouses, warehouse):
+    from queries.supplier import fetch_claim_history, fetch_supplier_trends
+
+    trends = on_every_engine(warehouses[warehouse], lambda conn: fetch_supplier_trends(conn, 1, AS_OF, 14))
+    assert_same(trends, ("value_usd",))
+    assert trends["duckdb"]["deals"].sum() > 0
+    claims = on_every_engine(warehouses[warehouse], lambda conn: fetch_claim_history(conn, 1, AS_OF))
+    assert_same(claims, ("refund_usd", "order_amount_usd"))
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_freshness_is_the_same_on_every_engine_and_the_reference(warehouses, warehouse):
+    from tests import reference
+
+    seen = {}
+    for name in ENGINES:
+        with warehouses[warehouse][name].connect() as conn:
+            seen[name] = uptake.fetch_freshness(conn)
+    want = reference.freshness(reference_rows(WAREHOUSES[warehouse]()))
+    assert want["latest_activity_at"] is not None
+    assert seen == {name: want for name in ENGINES}
