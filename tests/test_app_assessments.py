@@ -38,9 +38,10 @@ def make_app(warehouse, tmp_path, monkeypatch):
     def make(role: str = "admin"):
         monkeypatch.setenv("TRUST_DEMO_ROLE", role)
         at = app_test(warehouse, tmp_path, monkeypatch)
-        if policies_store.list_policies().is_empty():
-            policies_store.save_policy("Grace one", "pia", "", Policy.from_mapping(POLICY))
-            policies_store.mark_current("Grace one", "pia")
+        key = warehouse_key(warehouse)
+        if policies_store.list_policies(key).is_empty():
+            policies_store.save_policy(key, "Grace one", "pia", "", Policy.from_mapping(POLICY))
+            policies_store.mark_current(key, "Grace one", "pia")
         return at
 
     yield make
