@@ -16,7 +16,6 @@ from store import assessments as store
 from ui import format as fmt
 from ui.assess_charts import CONFIG, badge_timeline_figure
 from ui.explain import escape_markdown
-from warehouse.connection import warehouse_key
 
 
 def _badge_words(row: dict) -> str:
@@ -30,7 +29,7 @@ def render_storefront_card(view: View, live: dict) -> None:
     `live`: the supplier's row on the page (name, supplier_id, country_code, category). Without a
     publication, or when the supplier was not in it, the card says so: storefronts show no badge then.
     """
-    found = store.published_row(warehouse_key(view.url), live["supplier_id"])
+    found = store.published_row(view.warehouse_key, live["supplier_id"])
     with st.container(border=True, key="storefront_card"):
         if found is None or found[1] is None:
             st.caption(
@@ -59,7 +58,7 @@ def render_storefront_card(view: View, live: dict) -> None:
 
 def render_badge_history(view: View, live: dict, projection: tuple[str, date] | None = None) -> None:
     """Published badge | live standing | projection (badge, assessment date), then the timeline of the record."""
-    key = warehouse_key(view.url)
+    key = view.warehouse_key
     supplier_id = int(live["supplier_id"])
     st.markdown("**Badge: published, live and on record**")
     found = store.published_row(key, supplier_id)
