@@ -198,7 +198,7 @@ def _profile_sections(supplier_id: int):
     )
     view = View(url, "DuckDB", date(2024, 6, 11), (), (), DEFAULT_POLICY, "PRODUCT.md default", date(2024, 6, 11))
     render_storefront_card(view, live)
-    render_badge_history(view, live, projection=("not_qualified", date(2024, 7, 1)))
+    render_badge_history(view, live, projection=("not_qualified", "at the 2024-07-01 assessment"))
 
 
 def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_path, monkeypatch):
@@ -227,6 +227,7 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown escapes of names and dates removed
     assert any("assessed 2024-06-01 · grace1.json · Amount $4,000" in c for c in captions), captions
     assert any("Storefront trust card, as buyers see it: published" in c for c in captions)
+    assert "At the 2024-07-01 assessment · PRODUCT.md default" in captions
     chart = at.get("plotly_chart")
     assert len(chart) == 1
     history = at.dataframe[0].value

@@ -6,8 +6,6 @@ Called by the supplier profile with the supplier's live row (the page's scored f
 names people typed (policy names, actors) are escaped before any Markdown-rendering element.
 """
 
-from datetime import date
-
 import streamlit as st
 
 from app_pages.sections.assessments_run import policy_label
@@ -56,8 +54,11 @@ def render_storefront_card(view: View, live: dict) -> None:
         card[4].metric("Median reply time", fmt.hours(row["median_response_hours_30d"]))
 
 
-def render_badge_history(view: View, live: dict, projection: tuple[str, date] | None = None) -> None:
-    """Published badge | live standing | projection (badge, assessment date), then the timeline of the record."""
+def render_badge_history(view: View, live: dict, projection: tuple[str, str] | None = None) -> None:
+    """Published badge | live standing | projection, then the timeline of the record.
+
+    `projection`: (projected badge, its label, e.g. "at the 2024-07-01 assessment"), when the page has one.
+    """
     key = view.warehouse_key
     supplier_id = int(live["supplier_id"])
     st.markdown("**Badge: published, live and on record**")
@@ -89,7 +90,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, date] | 
     if projection:
         badge, when = projection
         tiles[2].metric("Projected badge", fmt.word(badge, "badge"))
-        tiles[2].caption(escape_markdown(f"At the {when:%Y-%m-%d} assessment · {view.policy_name}"))
+        tiles[2].caption(escape_markdown(f"{when[:1].upper()}{when[1:]} · {view.policy_name}"))
 
     history = store.supplier_history(key, supplier_id)
     if history.is_empty():
