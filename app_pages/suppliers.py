@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages.sections.at_risk import render_at_risk
+from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import BADGES, evaluate
@@ -203,8 +204,9 @@ elif profile.is_empty():
     st.info(f"No supplier has id {supplier_id} — pick one from the table above or check the id.")
 else:
     row = profile.row(0, named=True)
+    render_storefront_card(view, row)  # the published figures, with the date they were published
     with st.container(border=True):
-        st.caption("Storefront trust card, as a buyer sees it")
+        st.caption("Live figures at the as-of date (storefronts show the published card above)")
         st.text(row["name"])
         st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
         card = st.columns([1.6, 1, 1, 1, 1])
@@ -268,6 +270,8 @@ else:
         st.caption("A projection assuming no new activity after the data in the warehouse now.")
         if projection["change"]:
             st.text(f"Then the smallest change that flips it: {projection['change']}.")
+    projected = None if future.is_empty() else (str(projection["projected_badge"]), f"at the {upcoming} assessment")
+    render_badge_history(view, row, projected)  # published vs live vs projection, and the recorded timeline
 
     with st.spinner("Loading 24 months of trends…"):
         trends = cached.supplier_trends(view.url, int(supplier_id), view.as_of)
