@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages.sections.at_risk import render_at_risk, render_projected_badge
+from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import current_view
 from app_pages.sections.over_amount import render_over_amount
 from auth.session import require_page
@@ -205,8 +206,9 @@ elif profile.is_empty():
     st.info(f"No supplier has id {supplier_id} — pick one from the table above or check the id.")
 else:
     row = profile.row(0, named=True)
+    render_storefront_card(view, row)  # the published figures, with the date they were published
     with st.container(border=True):
-        st.caption("Storefront trust card, as a buyer sees it")
+        st.caption("Live figures at the as-of date (storefronts show the published card above)")
         st.text(row["name"])
         st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
         card = st.columns([1.6, 1, 1, 1, 1])
@@ -251,7 +253,8 @@ else:
         lead = "Would lose the badge with" if row["badge"] == "qualified" else "Smallest change to qualify"
         st.text(f"{lead}: {change}.")
 
-    render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    projected = render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    render_badge_history(view, row, projected)  # published vs live vs projection, and the recorded timeline
 
     with st.spinner("Loading 24 months of trends…"):
         trends = cached.supplier_trends(view.url, int(supplier_id), view.as_of)

@@ -174,19 +174,20 @@ def render_at_risk(view) -> None:
             _table(lists.quiet, "at_risk_quiet", f"at_risk_quiet_{view.as_of:%Y-%m-%d}.csv", "this group")
 
 
-def render_projected_badge(view, now: pl.DataFrame) -> None:
+def render_projected_badge(view, now: pl.DataFrame) -> tuple[str, str] | None:
     """The profile's projected badge at the next assessment and the smallest change that would flip it.
 
     `now`: the supplier's features at the view's as-of date (one row). The projection is PRODUCT.md's
     (projection_features): known data when the next assessment is inside the data, else the data's end.
+    Returns (projected badge code, its label), or None when there is no projection.
     """
     if now.is_empty():
-        return
+        return None
     with st.spinner("Projecting the next monthly assessment…"):
         plan, upcoming = projection_features(view.url, view.as_of)
     future = upcoming.join(now.select("supplier_id"), on="supplier_id", how="semi")
     if future.is_empty():
-        return
+        return None
     row = project(now, future, view.policy).row(0, named=True)
     st.metric(
         f"Projected badge {plan.label}",
@@ -197,3 +198,4 @@ def render_projected_badge(view, now: pl.DataFrame) -> None:
     )
     if row["change"]:
         st.text(f"Then the smallest change that flips it: {row['change']}.")
+    return str(row["projected_badge"]), plan.label
