@@ -11,6 +11,7 @@ from app_pages.sections.context import sidebar
 from auth.roles import RoleConfigError, can_see
 from auth.session import DEMO_BANNER, User, current_user
 from data.generate import ensure_demo_warehouse
+from store.policies import AppDatabaseError
 from warehouse.connection import DEFAULT_URL, WarehouseError, resolve_url
 
 st.set_page_config(page_title="Trade Assurance trust", page_icon="🛡️", layout="wide")
@@ -20,6 +21,7 @@ PAGES = (  # page id (auth.roles.PAGES), file, title, icon
     ("suppliers", "app_pages/suppliers.py", "Supplier vetting", "🔎"),
     ("uptake", "app_pages/uptake.py", "Program uptake", "📈"),
     ("policy_lab", "app_pages/policy_lab.py", "Policy lab", "🧪"),
+    ("assessments", "app_pages/assessments.py", "Assessments", ":material/verified:"),
     ("audit", "app_pages/audit.py", "Audit", "📜"),
 )
 UNREACHABLE = "The warehouse could not be reached or queried. Check that it is running, then reload the page."
@@ -82,7 +84,7 @@ else:
     st.sidebar.button("Sign out", on_click=st.logout, key="sign_out")
 try:
     sidebar()
-except WarehouseError as exc:
+except (WarehouseError, AppDatabaseError) as exc:  # each names itself: the warehouse or the app database
     st.error(str(exc))
     st.stop()
 except Exception:  # the driver's message may hold SQL or a connection string: never show it
@@ -91,5 +93,5 @@ except Exception:  # the driver's message may hold SQL or a connection string: n
     st.stop()
 try:
     pages.run()
-except WarehouseError as exc:  # the warehouse failed or timed out mid-page (warehouse.connection): a message only
+except (WarehouseError, AppDatabaseError) as exc:  # failed or timed out mid-page: a message that names which
     st.error(str(exc))

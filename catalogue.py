@@ -243,12 +243,34 @@ ENTRIES: tuple[Entry, ...] = (
         "rate",
         "Covered deal value as a share of all completed deal value in the same period.",
     ),
+    _e(
+        "derived",
+        "qualified_share",
+        "Qualified of enrolled",
+        "rate",
+        "Qualified suppliers as a share of enrolled suppliers.",
+    ),
     _e("derived", "qualified_suppliers", "Qualified suppliers", "count", "Suppliers holding the badge."),
     _e("derived", "enrolled_suppliers", "Enrolled suppliers", "count", "Suppliers that opted in to Trade Assurance."),
     _e("derived", "suppliers", "Suppliers", "count", "Suppliers in the warehouse."),
     _e("derived", "account_age_days", "Account age", "days", "Days since the supplier's account opened."),
     _e("derived", "enrolled", "Enrolled", "flag", "Whether the supplier had opted in by the as-of date."),
     _e("derived", "projected_badge", "Projected badge", "code", "The badge at the next monthly assessment."),
+    _e(
+        "derived",
+        "kept_under_grace",
+        "Kept under grace",
+        "flag",
+        "A holder that failed at this assessment but keeps the badge, at the Amount it last qualified for, "
+        "for up to grace_assessments consecutive assessments.",
+    ),
+    _e(
+        "derived",
+        "grace_used",
+        "Grace used",
+        "count",
+        "Consecutive assessments the supplier has been kept under grace since it last qualified on its own.",
+    ),
     _e("derived", "flips", "Badge changes", "flag", "Whether holding the badge changes at the next assessment."),
     _e(
         "derived",
@@ -299,6 +321,7 @@ ENTRIES: tuple[Entry, ...] = (
     _e("column", "refund_usd", "Refund", "money", "The refund paid on the claim, USD."),
     _e("column", "as_of", "As of", "date", "The as-of date: midnight UTC, the windows' exclusive end."),
     _e("column", "month", "Month", "date", "The calendar month."),
+    _e("column", "stage", "Stage", "text", "A step from all suppliers to qualified."),
     _e("column", "market", "Market", "text", "A country or the rest of the warehouse."),
     # ---- badges, in the order they are decided ------------------------------------------------------
     _e(
@@ -472,6 +495,9 @@ ENTRIES: tuple[Entry, ...] = (
     _e("action", "save", "Saved as new", "code", "A policy was saved under a new name."),
     _e("action", "update", "Updated", "code", "A saved policy's values were changed."),
     _e("action", "mark_current", "Marked as current", "code", "A saved policy became the warehouse's current policy."),
+    _e("action", "assess", "Assessed", "code", "An assessment was recorded (python -m queries assess or the page)."),
+    _e("action", "supersede", "Superseded", "code", "An assessment replaced the one recorded at the same date."),
+    _e("action", "publish", "Published", "code", "An assessment's storefront feed was written for storefronts."),
 )
 
 _BY_GROUP: dict[str, dict[str, Entry]] = {g: {} for g in GROUPS}

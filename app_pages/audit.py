@@ -7,18 +7,23 @@ people typed are shown in a table or as plain text, never as Markdown.
 import polars as pl
 import streamlit as st
 
+import catalogue
+from app_pages.sections.assessments_audit import render_assessment_audit
+from app_pages.sections.context import current_view
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
+from ui.explain import audit_change
 from ui.export import csv_bytes
 
-ACTION_LABELS = {"save": "saved (new)", "update": "updated", "mark_current": "marked current"}
+ACTION_LABELS = catalogue.labels("action")
 
 require_page("audit")
 st.title("Audit")
 st.caption("Every change to a saved policy, newest first. Times are UTC. Rows are never changed or deleted.")
+render_assessment_audit(current_view().warehouse_key)
 
-log = store.audit_log()
+log = store.audit_log(current_view().warehouse_key)
 if log.is_empty():
     st.info("No policy has been saved yet — changes made in the Policy lab are listed here.")
     st.stop()
@@ -40,19 +45,28 @@ if shown.is_empty():
     st.info("No change matches these filters — clear one of them.")
     st.stop()
 st.caption(f"{fmt.count(shown.height)} of {fmt.count(log.height)} changes.")
+# On screen: the action's label and the change in words (the CSV below keeps the raw JSON snapshots).
+words = shown.select(
+    "audit_id",
+    pl.col("name").fill_null(fmt.NULL),
+    pl.col("action").replace_strict(ACTION_LABELS, default=pl.col("action")).alias("action"),
+    "actor",
+    "at",
+    pl.struct("action", "before", "after")
+    .map_elements(lambda r: audit_change(r["action"], r["before"], r["after"]), return_dtype=pl.String)
+    .alias("change"),
+)
 st.dataframe(
-    shown,
+    words,
     hide_index=True,
     key="audit_table",
     column_config={
         "audit_id": st.column_config.NumberColumn("#", format="%d"),
-        "policy_id": None,
         "name": st.column_config.TextColumn("Policy"),
         "action": st.column_config.TextColumn("Action"),
         "actor": st.column_config.TextColumn("Who"),
         "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "before": st.column_config.TextColumn("Before (JSON)", width="large"),
-        "after": st.column_config.TextColumn("After (JSON)", width="large"),
+        "change": st.column_config.TextColumn("What changed", width="large"),
     },
 )
 st.download_button(

@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+import catalogue
 from app_pages.sections.context import current_view
 from auth.roles import can_see
 from auth.session import require_page
@@ -10,7 +11,7 @@ from policy import evaluate
 from queries import cached
 from ui import format as fmt
 from ui.charts import CONFIG, badge_mix_figure
-from ui.explain import escape_markdown
+from ui.explain import escape_markdown, no_holders_reason
 
 user = require_page("overview")
 view = current_view()
@@ -48,23 +49,27 @@ else:
     tiles[2].metric(
         "Qualified",
         fmt.count(qualified.height),
-        help="Enrolled suppliers in an open country that pass every rule of the current policy.",
+        help=catalogue.help("qualified", "badge"),
         border=True,
     )
     total_amount = scored["ta_amount_usd"].sum()
     tiles[3].metric(
-        "Trade Assurance Amount",
-        fmt.money_short(total_amount),
-        help=f"The most the program would pay out over all qualified suppliers: {fmt.money(total_amount)}.",
+        catalogue.label("ta_amount_usd"),
+        fmt.money_compact(total_amount),
+        help=f"{catalogue.help('ta_amount_usd')} Over all qualified suppliers: {fmt.money_exact(total_amount)}.",
         border=True,
     )
     exposure = scored["open_exposure_usd"].sum()
     tiles[4].metric(
-        "Open exposure",
-        fmt.money_short(exposure),
-        help=f"Covered orders placed and still open: {fmt.money(exposure)}.",
+        catalogue.label("open_exposure_usd"),
+        fmt.money_compact(exposure),
+        help=f"{catalogue.help('open_exposure_usd')} In this view: {fmt.money_exact(exposure)}.",
         border=True,
     )
+    if qualified.is_empty():
+        st.info(escape_markdown(no_holders_reason(scored, view.policy)), icon=":material/info:")
+        if can_see(user.role, "policy_lab"):
+            st.page_link("app_pages/policy_lab.py", label="Open the Policy lab", icon=":material/tune:")
     st.plotly_chart(badge_mix_figure(scored), config=CONFIG, key="badge_mix")
 
 GO_TO = (  # page id, file, label, icon, what it answers; only the pages the role may open are linked
@@ -72,21 +77,21 @@ GO_TO = (  # page id, file, label, icon, what it answers; only the pages the rol
         "suppliers",
         "app_pages/suppliers.py",
         "Supplier vetting",
-        "🔎",
+        ":material/search:",
         "Find a supplier, read its trust card and why it has its badge; compare up to four.",
     ),
     (
         "uptake",
         "app_pages/uptake.py",
         "Program uptake",
-        "📈",
+        ":material/trending_up:",
         "Enrolment, qualification and covered deals month by month.",
     ),
     (
         "policy_lab",
         "app_pages/policy_lab.py",
         "Policy lab",
-        "🧪",
+        ":material/science:",
         "Move the rules' thresholds and see who gains or loses the badge.",
     ),
 )

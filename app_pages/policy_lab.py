@@ -66,11 +66,12 @@ def policy_from_sliders(base: Policy) -> Policy:
 
 def load_into_sliders(name: str) -> None:
     try:
-        put_policy(store.load_policy(name))
-        st.session_state[LOADED] = {"name": name, "version": store.policy_version(name)}
+        wh = current_view().warehouse_key
+        put_policy(store.load_policy(wh, name))
+        st.session_state[LOADED] = {"name": name, "version": store.policy_version(wh, name)}
         st.session_state["lab_save_name"] = name
         st.session_state[FLASH] = ("success", f"Loaded {name!r} into the sliders.")
-    except (store.PolicyNotFound, PolicyError) as exc:
+    except (store.PolicyNotFound, PolicyError, store.AppDatabaseError) as exc:
         st.session_state[FLASH] = ("error", f"Could not load the policy: {exc}")
 
 
@@ -83,9 +84,9 @@ def mark_as_current(name: str) -> None:
     try:
         user = current_user()  # worked out again on the server: the button may be stale
         require(user.role, "mark_current")
-        store.mark_current(name, user.email or st.session_state.get("lab_actor") or "")
+        store.mark_current(current_view().warehouse_key, name, user.email or st.session_state.get("lab_actor") or "")
         st.session_state[FLASH] = ("success", f"{name!r} is now the current policy on every page.")
-    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied) as exc:
+    except (store.PolicyStoreError, store.PolicyNotFound, PermissionDenied, store.AppDatabaseError) as exc:
         st.session_state[FLASH] = ("error", f"Not marked current — {exc}")
 
 
@@ -275,7 +276,7 @@ if submitted:
         require(current_user().role, "save_policy")  # again at the moment of writing
         candidate = policy_from_sliders(view.policy)
         expected = loaded["version"] if loaded and loaded["name"] == name.strip() else None
-        saved = store.save_policy(name, author, note, candidate, expected_version=expected)
+        saved = store.save_policy(view.warehouse_key, name, author, note, candidate, expected_version=expected)
     except (PolicyError, store.PolicyStoreError, store.PolicyConflict, PermissionDenied) as exc:
         st.error(lab.escape_markdown(f"Not saved — {exc}"))
     else:
@@ -286,7 +287,7 @@ if submitted:
             st.info(lab.escape_markdown(f"{saved.name!r} already holds exactly this policy and note: nothing to save."))
 
 st.subheader("Saved policies")
-saved_policies = store.list_policies()
+saved_policies = store.list_policies(view.warehouse_key)
 if saved_policies.is_empty():
     st.info("No saved policies yet — move the sliders, then save the what-if above under a name.")
     st.stop()
@@ -313,7 +314,7 @@ st.markdown("**Compare two saved policies**")
 pair = st.columns(2)
 a_name = pair[0].selectbox("Policy A", names, key="lab_compare_a")
 b_name = pair[1].selectbox("Policy B", names, index=min(1, len(names) - 1), key="lab_compare_b")
-a_policy, b_policy = store.load_policy(a_name), store.load_policy(b_name)
+a_policy, b_policy = store.load_policy(view.warehouse_key, a_name), store.load_policy(view.warehouse_key, b_name)
 if a_name == b_name:
     st.caption("Pick two different saved policies to compare them.")
 else:
@@ -331,5 +332,5 @@ else:
     )
 
 with st.expander("Audit trail"):
-    log = store.audit_log()
+    log = store.audit_log(view.warehouse_key)
     st.dataframe(log.sort("audit_id", descending=True).head(TOP_ROWS), hide_index=True, key="lab_audit_table")

@@ -5,15 +5,29 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+import catalogue
 from app_pages.sections.context import current_view
 from auth.session import require_page
 from policy import evaluate
 from queries import cached
-from queries.uptake import month_starts, uptake_breakdown, uptake_series
+from queries.uptake import covered_share, month_starts, uptake_breakdown, uptake_series
+from ui import columns as cols
 from ui import format as fmt
 from ui import lab
-from ui.charts import CONFIG
+from ui.charts import CONFIG, every_category, readable, top_with_others
 from ui.export import csv_bytes
+
+# The breakdown's columns as catalogue codes, for the displayed table only (the CSV keeps the raw names).
+SHOWN_AS = {
+    "enrolled": "enrolled_suppliers",
+    "qualified": "qualified_suppliers",
+    "covered_deals_12m": "deals_12m",
+    "covered_value_12m_usd": "value_12m_usd",
+}
+SUPPLIER_LINES = {
+    "enrolled": catalogue.label("enrolled_suppliers"),
+    "qualified": catalogue.label("qualified_suppliers"),
+}
 
 require_page("uptake")
 view = current_view()
@@ -46,11 +60,6 @@ at = {row["as_of"]: row for row in series.iter_rows(named=True)}
 cur, old = at[view.as_of], at.get(year_ago, {})
 
 
-def _share(window: pl.DataFrame) -> float | None:
-    gmv = window["gmv_usd"].sum()
-    return window["covered_gmv_usd"].sum() / gmv if gmv else None
-
-
 def _delta(current, previous, kind: str):
     """st.metric's delta as text with an ASCII minus (so the arrow points the right way); None without a base."""
     if current is None or previous is None:
@@ -59,87 +68,94 @@ def _delta(current, previous, kind: str):
     return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
 
 
-share_now, share_then = _share(window_now), _share(window_then)
+share_now, share_then = covered_share(window_now), covered_share(window_then)
 tiles = st.columns(3)
 tiles[0].metric(
-    "Enrolled suppliers",
+    catalogue.label("enrolled_suppliers"),
     fmt.count(cur["enrolled"]),
     _delta(cur["enrolled"], old.get("enrolled"), "count"),
     help="Suppliers that opted in before the as-of date. The change is against one year earlier.",
     border=True,
 )
 tiles[1].metric(
-    "Qualified suppliers",
+    catalogue.label("qualified_suppliers"),
     fmt.count(cur["qualified"]),
     _delta(cur["qualified"], old.get("qualified"), "count"),
     help=f"Enrolled suppliers in an open country that pass every rule of {view.policy_name}.",
     border=True,
 )
 tiles[2].metric(
-    "Covered GMV (12 months)",
-    fmt.money_short(cur["covered_value_12m_usd"]),
-    _delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money"),
-    help=f"Covered deals completed in the last 365 days: {fmt.money(cur['covered_value_12m_usd'])}.",
+    catalogue.label("value_12m_usd"),
+    fmt.money_compact(cur["covered_value_12m_usd"]),
+    _delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money_compact"),
+    help=f"Covered deals completed in the last 365 days: {fmt.money_exact(cur['covered_value_12m_usd'])}.",
     border=True,
 )
 tiles = st.columns(3)
 tiles[0].metric(
-    "Covered share of all GMV",
+    catalogue.label("covered_share"),
     fmt.percent(share_now),
     _delta(share_now, share_then, "pp"),
-    help="Covered deal value ÷ the value of every completed order, over the last 365 days.",
+    help=catalogue.help("covered_share") + " Over the last 365 days.",
     border=True,
 )
 tiles[1].metric(
-    "Refunds (12 months)",
-    fmt.money_short(cur["refunds_12m_usd"]),
-    _delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money"),
+    catalogue.label("refunds_12m_usd"),
+    fmt.money_compact(cur["refunds_12m_usd"]),
+    _delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money_compact"),
     delta_color="inverse",
-    help=f"Refunds of claims filed in the last 365 days: {fmt.money(cur['refunds_12m_usd'])}.",
+    help=f"Refunds of claims filed in the last 365 days: {fmt.money_exact(cur['refunds_12m_usd'])}.",
     border=True,
 )
 tiles[2].metric(
-    "Loss ratio",
+    catalogue.label("loss_ratio"),
     fmt.percent(cur["loss_ratio"]),
     _delta(cur["loss_ratio"], old.get("loss_ratio"), "pp"),
     delta_color="inverse",
-    help="Refunds (12 months) ÷ covered deal value (12 months).",
+    help=catalogue.help("loss_ratio"),
     border=True,
 )
 
 st.subheader("The last 24 months")
 chart_points = series.filter(pl.col("as_of").is_in(list(points)))
 st.plotly_chart(
-    lab.line_chart(
-        chart_points, "as_of", {"enrolled": "enrolled", "qualified": "qualified"}, "Enrolled and qualified suppliers"
+    readable(
+        lab.line_chart(chart_points, "as_of", SUPPLIER_LINES, "Enrolled and qualified suppliers"), count_axes=("y",)
     ),
     config=CONFIG,
     key="uptake_suppliers",
 )
 totals = lab.monthly_totals(monthly, months)
 left, right = st.columns(2)
-left.plotly_chart(lab.covered_gmv_chart(totals), config=CONFIG, key="uptake_covered_gmv")
-right.plotly_chart(lab.claims_refunds_chart(totals), config=CONFIG, key="uptake_claims")
+left.plotly_chart(
+    readable(lab.covered_gmv_chart(totals), money_axes=("y",), percent_axes=("y2",)),
+    config=CONFIG,
+    key="uptake_covered_gmv",
+)
+right.plotly_chart(
+    readable(lab.claims_refunds_chart(totals), count_axes=("y",), money_axes=("y2",)),
+    config=CONFIG,
+    key="uptake_claims",
+)
 if view.as_of.day != 1:
     st.caption(f"{view.as_of:%B %Y} is counted up to {view.as_of:%Y-%m-%d} (a partial month).")
 
 st.subheader("Where the program is taken up")
-columns = {
-    "suppliers": st.column_config.NumberColumn("suppliers", format="localized"),
-    "covered_value_12m_usd": st.column_config.NumberColumn("covered GMV 12m", format="dollar"),
-    "refunds_12m_usd": st.column_config.NumberColumn("refunds 12m", format="dollar"),
-    "ta_amount_usd": st.column_config.NumberColumn("Trade Assurance Amount", format="dollar"),
-    "qualified_share": st.column_config.NumberColumn("qualified ÷ enrolled", format="percent"),
-    "loss_ratio": st.column_config.NumberColumn("loss ratio", format="percent"),
-}
 by_country = uptake_breakdown(now, view.policy, "country_code")
 by_category = uptake_breakdown(now, view.policy, "category")
 
 
+def show_table(table: pl.DataFrame, key: str) -> None:
+    """A breakdown table with the catalogue's labels and formats (the raw frame goes to the CSV)."""
+    shown = table.rename({k: v for k, v in SHOWN_AS.items() if k in table.columns})
+    st.dataframe(cols.display(shown), hide_index=True, column_config=cols.config(shown), key=key)
+
+
 def breakdown(frame, column: str, what: str, key: str) -> None:
-    """One breakdown: its table with rates, a CSV of it, and enrolled against qualified as bars."""
+    """One breakdown: its table with rates, a CSV of it, and enrolled against qualified as bars (the 12
+    largest by enrolled suppliers, the rest as one 'Others' bar, every label shown)."""
     table = lab.with_rates(frame)
-    st.dataframe(table, hide_index=True, column_config=columns, key=f"uptake_by_{key}")
+    show_table(table, f"uptake_by_{key}")
     st.download_button(
         f"Download by {what} (CSV)",
         csv_bytes(table),
@@ -147,18 +163,15 @@ def breakdown(frame, column: str, what: str, key: str) -> None:
         mime="text/csv",
         key=f"uptake_{key}_csv",
     )
-    st.plotly_chart(
-        lab.breakdown_bar(frame, column, {"enrolled": "enrolled", "qualified": "qualified"}, f"By {what}"),
-        config=CONFIG,
-        key=f"uptake_{key}_bar",
-    )
+    bars = lab.breakdown_bar(top_with_others(frame, column, "enrolled"), column, SUPPLIER_LINES, f"By {what}")
+    st.plotly_chart(every_category(readable(bars, count_axes=("x",))), config=CONFIG, key=f"uptake_{key}_bar")
 
 
 country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"])
 with country_tab:
     opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
     st.caption(f"The program opened in CN first; the policy opens {opened}.")
-    st.dataframe(lab.with_rates(lab.rollout(by_country)), hide_index=True, column_config=columns, key="uptake_rollout")
+    show_table(lab.with_rates(lab.rollout(by_country)), "uptake_rollout")
     breakdown(by_country, "country_code", "country", "country")
 with category_tab:
     breakdown(by_category, "category", "category", "category")
@@ -167,8 +180,4 @@ st.subheader("From all suppliers to qualified")
 stages = lab.funnel(evaluate(now, view.policy, margins=False))
 left, right = st.columns([2, 1])
 left.plotly_chart(lab.funnel_chart(stages), config=CONFIG, key="uptake_funnel")
-right.dataframe(
-    stages.with_columns(pl.col("suppliers").map_elements(fmt.count, return_dtype=pl.String)),
-    hide_index=True,
-    key="uptake_funnel_table",
-)
+right.dataframe(cols.display(stages), hide_index=True, column_config=cols.config(stages), key="uptake_funnel_table")

@@ -21,16 +21,20 @@ DEFAULT_ROLES_FILE = REPO / "config" / "roles.toml"
 
 ROLES = ("category_manager", "executive", "policy_owner", "admin")
 # Page ids are the file names under app_pages/ without .py.
-PAGES = ("overview", "suppliers", "uptake", "policy_lab", "audit")
+PAGES = ("overview", "suppliers", "uptake", "policy_lab", "assessments", "audit")
 PAGE_ACCESS = {
-    "category_manager": frozenset({"overview", "suppliers"}),
-    "executive": frozenset({"overview", "uptake"}),
-    "policy_owner": frozenset({"overview", "policy_lab", "uptake", "audit"}),
+    "category_manager": frozenset({"overview", "suppliers", "assessments"}),
+    "executive": frozenset({"overview", "uptake", "assessments"}),
+    "policy_owner": frozenset({"overview", "policy_lab", "uptake", "assessments", "audit"}),
     "admin": frozenset(PAGES),
 }
 ACTIONS = {
     "save_policy": frozenset({"policy_owner", "admin"}),
     "mark_current": frozenset({"policy_owner", "admin"}),
+    # Assessments take effect on storefronts: only policy owners and admins run, supersede or publish them.
+    "assess": frozenset({"policy_owner", "admin"}),
+    "supersede": frozenset({"policy_owner", "admin"}),
+    "publish": frozenset({"policy_owner", "admin"}),
 }
 
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -51,7 +55,7 @@ def can_see(role: str | None, page: str) -> bool:
 
 
 def can(role: str | None, action: str) -> bool:
-    """Whether `role` may take `action` (save_policy, mark_current); default deny."""
+    """Whether `role` may take `action` (save_policy, mark_current, assess, supersede, publish); default deny."""
     return (role or "") in ACTIONS.get(action, frozenset())
 
 

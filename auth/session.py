@@ -12,7 +12,10 @@ import streamlit as st
 from auth.roles import RoleMap, can_see, check_role, load_role_map, roles_file
 from warehouse import settings
 
-DEMO_BANNER = "Local demo mode — no sign-in configured; everyone is {role}."
+DEMO_BANNER = (
+    "Local demo mode — no sign-in configured; everyone is {role}. It answers on this computer only: to share it, "
+    "configure [auth] sign-in first (README, Sign-in), then list the public host name in server.allowedHosts."
+)
 
 
 @dataclass(frozen=True)

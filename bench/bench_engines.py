@@ -102,6 +102,7 @@ def measure(engine_name: str, url: str, source: str, as_of: date, history: int, 
     with engine.connect() as conn:
         fetch_features(conn, as_of)
     figures["warm_scorecard_s"] = time.perf_counter() - started
+    serving_figures(engine, url, as_of, figures)
     try:
         from queries.uptake import fetch_history_features, month_starts
     except ImportError:
@@ -121,10 +122,28 @@ def measure(engine_name: str, url: str, source: str, as_of: date, history: int, 
     return figures
 
 
+def serving_figures(engine, url: str, as_of: date, figures: dict) -> None:
+    """The serving layer on this engine: the data-version check every process makes, and a scorecard
+    read from its snapshot once one process has computed it (a throwaway snapshot folder)."""
+    import os
+
+    from queries import serving
+
+    os.environ["TRUST_SERVING_DIR"] = tempfile.mkdtemp(prefix="bench-engines-serving-")
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        version = serving.fetch_data_version(conn)
+    figures["data_version_s"] = time.perf_counter() - started
+    serving.features(url, as_of, version, engine.connect)  # computed once and kept
+    started = time.perf_counter()
+    serving.features(url, as_of, version, engine.connect)
+    figures["serving_read_s"] = time.perf_counter() - started
+
+
 def _fmt(value, unit: str = "s") -> str:
     if value is None:
         return "—"
-    return f"{value:,.1f} {unit}" if unit else f"{value:,}"
+    return f"{value:,.2f} {unit}" if unit else f"{value:,}"
 
 
 def main() -> None:
@@ -204,7 +223,17 @@ def main() -> None:
     print(f"source: {make_url(args.source).database}; as-of {args.as_of}; history: {args.history} as-of dates")
     for name, seconds in started.items():
         print(f"{name} server start-up: {seconds:.1f} s")
-    header = ("engine", "suppliers", "load", "cold scorecard", "warm scorecard", "uptake history", "peak RSS")
+    header = (
+        "engine",
+        "suppliers",
+        "load",
+        "cold scorecard",
+        "warm scorecard",
+        "data version",
+        "serving read",
+        "uptake history",
+        "peak RSS",
+    )
     print(" | ".join(header))
     for r in results:
         cells = (
@@ -213,6 +242,8 @@ def main() -> None:
             _fmt(r.get("load_s")),
             _fmt(r.get("cold_scorecard_s")),
             _fmt(r.get("warm_scorecard_s")),
+            _fmt(r.get("data_version_s"), "s"),
+            _fmt(r.get("serving_read_s"), "s"),
             _fmt(r.get("history_s")),
             _fmt(r.get("peak_rss_mb"), "MB"),
         )

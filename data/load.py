@@ -7,22 +7,30 @@ suppliers.parquet, and so on for buyers, orders, inquiries and claims; other fil
 is checked before anything is written (types, allowed words, amounts, unique ids, known foreign keys,
 timestamps in order, also against rows already in the warehouse); then all tables go in through one
 transaction, so a load that fails part way leaves the warehouse exactly as it was.
+
+Loads into one warehouse take turns: into a DuckDB file, each holds an exclusive lock on the file
+`<name>.duckdb.load-lock` beside it for the whole load; on PostgreSQL, a transaction-level advisory lock.
+A failed load removes a DuckDB file only when it created it (the file did not exist once the lock was
+held) and the file is still the one it created, holding no rows.
 """
 
 import argparse
 import csv
+import fcntl
 import gzip
 import io
+import os
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 from polars.exceptions import PanicException
-from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Table, select
+from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Table, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -46,6 +54,16 @@ except ImportError:  # pragma: no cover
     _DRIVER_ERRORS = (duckdb.Error,)
 
 MAX_REPORTED = 20
+MAX_FILE_BYTES = 2 * 10**9  # a file over 2 GB uncompressed is refused (PRODUCT.md)
+MAX_FIELD_CHARS = 100_000  # one field longer than this is a mistake (a whole file in one cell)
+SHOWN_CHARS = 60  # text from a file (a header name) is echoed at most this long
+READ_CHUNK = 1 << 20
+# A line longer than this cannot hold a row of at most 11 fields of MAX_FIELD_CHARS (4 bytes a character,
+# quotes and commas): refused while inflating, so one endless line is never held whole.
+MAX_LINE_BYTES = 11 * (4 * MAX_FIELD_CHARS + 3)
+csv.field_size_limit(2**31 - 1)  # long fields are refused by MAX_FIELD_CHARS, with their row and column
+# PostgreSQL advisory lock key serialising loads into one warehouse database ("TrustLod" in ASCII).
+LOAD_LOCK_KEY = 0x54727573744C6F64
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 KEYS = {
     "suppliers": "supplier_id",
@@ -74,6 +92,7 @@ INTEGER_RE = r"^[+-]?0*\d{1,10}$"
 MONEY_RE = r"^[+-]?0*\d{1,12}(\.\d{1,2}0*)?$"
 TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$"
 ZONE_RE = r"(Z|[+-]\d{2}:\d{2})$"
+MAX_OFFSET_MINUTES = 14 * 60  # real offsets run from -12:00 to +14:00; +25:99 is a typo
 # Timestamps outside these years are mistakes (a 9999-12-31 placeholder), and overflow date arithmetic.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2099
 COUNTRY_RE = r"^[A-Z]{2}$"
@@ -83,7 +102,7 @@ EXPECTED = {
     "money": "an amount with at most 2 decimals, like 25.88",
     "timestamp": (
         "a timestamp from 1970 to 2099 like 2024-01-02 03:04:05 (a T instead of the space, fractions of a second, "
-        "Z or an offset such as +02:00 are fine)"
+        "Z or an offset from -14:00 to +14:00 such as +02:00 are fine)"
     ),
     "boolean": "true or false",
     "country": "a two-letter country code in capitals, like CN",
@@ -168,6 +187,11 @@ def _show(value) -> str:
     return repr(text)
 
 
+def _cut(text: str) -> str:
+    """Text read from a file (a header name), at most SHOWN_CHARS characters, so nothing long is echoed."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0][:200] if lines else type(exc).__name__
@@ -192,9 +216,24 @@ def _find_files(directory: Path, report: _Report) -> dict[str, _Extract]:
             )
         elif len(present) > 1:
             report.add(present[0], None, None, f"found {' and '.join(present)}: keep exactly one file per table")
+        elif _outside(directory, directory / present[0]):
+            report.add(
+                present[0],
+                None,
+                None,
+                "is a link to a file outside the folder: copy the file itself into the folder (links out are refused)",
+            )
         else:
             found[table.name] = _Extract(table, present[0])
     return found
+
+
+def _outside(directory: Path, path: Path) -> bool:
+    """Whether `path` (a file of the extract) is a link that resolves outside `directory`."""
+    try:
+        return not path.resolve(strict=True).is_relative_to(directory.resolve(strict=True))
+    except (OSError, RuntimeError):  # a broken or looping link
+        return True
 
 
 def _check_header(file: str, table: Table, header: list[str], report: _Report) -> bool:
@@ -203,11 +242,14 @@ def _check_header(file: str, table: Table, header: list[str], report: _Report) -
     ok = True
     seen = set()
     for name in header:
+        if "\x00" in name:
+            report.add(file, None, None, "the header row holds a NUL byte: this is not a CSV export")
+            return False
         if name in seen:
-            report.add(file, None, name, "the column appears twice in the header")
+            report.add(file, None, _cut(name), "the column appears twice in the header")
             ok = False
         elif name not in wanted:
-            report.add(file, None, name, f"unexpected column: the {table.name} columns are {', '.join(wanted)}")
+            report.add(file, None, _cut(name), f"unexpected column: the {table.name} columns are {', '.join(wanted)}")
             ok = False
         seen.add(name)
     for name in wanted:
@@ -217,30 +259,59 @@ def _check_header(file: str, table: Table, header: list[str], report: _Report) -
     return ok
 
 
-def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
-    """All columns of a CSV (optionally gzipped) file as text, or None after reporting why not."""
-    file, table = extract.file, extract.table
+def _too_big(file: str, max_bytes: int, report: _Report) -> None:
+    report.add(
+        file, None, None, f"is over {max_bytes:,} bytes uncompressed: split the extract or load fewer rows at a time"
+    )
+
+
+def _read_bytes(path: Path, file: str, max_bytes: int, report: _Report) -> bytes | None:
+    """The file's bytes, inflated when gzipped, read in chunks and refused as soon as they pass `max_bytes`
+    (so a small gzip that inflates to gigabytes never takes more than `max_bytes` of memory)."""
+    data = bytearray()
+    line = 0  # bytes since the last line break
     try:
-        data = path.read_bytes()
+        with gzip.open(path, "rb") if file.endswith(".gz") else path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                data += chunk
+                if len(data) > max_bytes:
+                    _too_big(file, max_bytes, report)
+                    return None
+                pieces = chunk.split(b"\n")
+                longest = max([line + len(pieces[0]), *(len(p) for p in pieces[1:])])
+                line = len(pieces[-1]) if len(pieces) > 1 else line + len(chunk)
+                if longest > MAX_LINE_BYTES:
+                    row = data.count(b"\n")  # the line being read: its data row, when no field spans lines
+                    report.add(
+                        file,
+                        row or None,
+                        None,
+                        f"has a line of more than {MAX_LINE_BYTES:,} bytes: no row of this table is that long",
+                    )
+                    return None
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
+        return None
     except OSError as exc:
         report.add(file, None, None, f"could not be read: {exc.strerror or type(exc).__name__}")
         return None
-    if file.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            report.add(file, None, None, "is not a complete gzip file (truncated or corrupt?): compress it again")
-            return None
+    return bytes(data)
+
+
+def _read_csv(path: Path, extract: _Extract, report: _Report, max_bytes: int) -> pl.DataFrame | None:
+    """All columns of a CSV (optionally gzipped) file as text, or None after reporting why not."""
+    file, table = extract.file, extract.table
+    data = _read_bytes(path, file, max_bytes, report)
+    if data is None:
+        return None
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as spreadsheet programs write
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        _report_undecodable(file, data, exc.start, report)
-        return None
-
-    # The csv module checks the shape row by row (polars would pad short rows with nulls silently).
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Blank lines at the end are no rows (exports often end with one); a quoted field always ends in a quote.
+    data = data.rstrip(b"\r\n") + b"\n"
+    # The csv module checks the shape row by row (polars would pad short rows with nulls silently); it reads
+    # through an incremental decoder, so the file is never held twice as text.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
+    rows = ragged = 0  # rows: data rows read so far (1 = the first after the header)
     try:
         header = next(reader, None)
         if not header:
@@ -248,17 +319,28 @@ def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | 
             return None
         if not _check_header(file, table, header, report):
             return None
-        rows = ragged = 0
         for rows, fields in enumerate(reader, start=1):  # noqa: B007 (rows is the count afterwards)
+            problem = None
             if len(fields) != len(header):
+                found = "a blank line" if not fields else f"{len(fields)}"
+                problem = Problem(file, rows, None, f"expected {len(header)} fields, found {found}")
+            else:
+                for name, field in zip(header, fields, strict=True):
+                    if len(field) > MAX_FIELD_CHARS:
+                        problem = Problem(
+                            file, rows, name, f"expected at most {MAX_FIELD_CHARS:,} characters, found {len(field):,}"
+                        )
+                        break
+            if problem is not None:
                 ragged += 1
                 report.total += 1
                 if ragged <= MAX_REPORTED:
-                    report.problems.append(
-                        Problem(file, rows, None, f"expected {len(header)} fields, found {len(fields)}")
-                    )
-    except csv.Error as exc:
-        report.add(file, reader.line_num or None, None, f"is not valid CSV: {_first_line(exc)}")
+                    report.problems.append(problem)
+    except csv.Error as exc:  # the row being read when the reader gave up
+        report.add(file, rows + 1, None, f"is not valid CSV: {_first_line(exc)}")
+        return None
+    except UnicodeDecodeError:
+        _report_undecodable(file, data, _first_bad_byte(data), report)
         return None
     if ragged:
         return None
@@ -274,6 +356,14 @@ def _read_csv(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | 
     return frame
 
 
+def _first_bad_byte(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
 def _report_undecodable(file: str, data: bytes, position: int, report: _Report) -> None:
     """Name the row and column holding the first byte that is not UTF-8 (by lines: a best guess when a
     quoted field spans lines)."""
@@ -285,7 +375,7 @@ def _report_undecodable(file: str, data: bytes, position: int, report: _Report) 
         return
     header = data[: data.find(b"\n")].rstrip(b"\r").split(b",")
     field = _commas_outside_quotes(data[start:position])
-    column = header[field].decode("utf-8", errors="replace") if field < len(header) else None
+    column = _cut(header[field].decode("utf-8", errors="replace")) if field < len(header) else None
     report.add(file, line, column, message)
 
 
@@ -318,10 +408,21 @@ def _parquet_as_text(series: pl.Series) -> pl.Series | None:
     return None
 
 
-def _read_parquet(path: Path, extract: _Extract, report: _Report) -> pl.DataFrame | None:
+def _parquet_bytes(path: Path) -> int:
+    """The uncompressed size of a Parquet file's data, from its footer (nothing is inflated)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+
+
+def _read_parquet(path: Path, extract: _Extract, report: _Report, max_bytes: int) -> pl.DataFrame | None:
     """All columns of a Parquet file as text (native types converted), or None after reporting why not."""
     file, table = extract.file, extract.table
     try:
+        if path.stat().st_size > max_bytes or _parquet_bytes(path) > max_bytes:
+            _too_big(file, max_bytes, report)
+            return None
         frame = pl.read_parquet(path)
     except (Exception, PanicException) as exc:
         report.add(file, None, None, f"is not a readable Parquet file: {_first_line(exc)}")
@@ -381,20 +482,18 @@ def _parse_expr(kind: str, name: str, words: tuple[str, ...] | None) -> pl.Expr:
         text = c.str.replace(ZONE_RE, "").str.replace("T", " ", literal=True)
         text = pl.when(text.str.len_bytes() == 10).then(text + " 00:00:00").otherwise(text)
         local = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+        zone_hours = zone.str.slice(1, 2).cast(pl.Int64, strict=False)
+        zone_minutes = zone.str.slice(4, 2).cast(pl.Int64, strict=False)
+        size = zone_hours * 60 + zone_minutes
         offset_minutes = (
             pl.when(zone.is_null() | (zone == "Z"))
             .then(0)
-            .otherwise(
-                (
-                    zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-                    + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
-                )
-                * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
-            )
+            .otherwise(size * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1))
         )
+        offset_ok = zone.is_null() | (zone == "Z") | ((zone_minutes < 60) & (size <= MAX_OFFSET_MINUTES))
         value = local - pl.duration(minutes=offset_minutes)  # other offsets are converted to UTC
         in_range = value.dt.year().is_between(EARLIEST_YEAR, LATEST_YEAR) & local.dt.year().is_between(1, 9998)
-        return pl.when(c.str.contains(TIMESTAMP_RE) & in_range).then(value)
+        return pl.when(c.str.contains(TIMESTAMP_RE) & offset_ok & in_range).then(value)
     if kind == "boolean":
         lower = c.str.to_lowercase()
         return pl.when(lower.is_in(["true", "false"])).then(lower == "true")
@@ -409,6 +508,13 @@ def _parse(extract: _Extract, raw: pl.DataFrame, report: _Report) -> pl.DataFram
     names = [c.name for c in table.columns]
     # An empty field and a quoted empty string both mean null.
     raw = raw.select(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+    for name in names:  # DuckDB would store a NUL, PostgreSQL refuses it: refused here, on every engine
+        report.rows(
+            file,
+            name,
+            raw[name].str.contains("\x00", literal=True),
+            lambda _i: "expected text without NUL bytes (\\0), found one: export the file again as plain text",
+        )
     exprs = [_parse_expr(_kind(table, n), n, WORDS.get((table.name, n))).alias(n) for n in names]
     parsed = raw.select(exprs).select(pl.col(n).cast(dtype) for n, dtype in table_schema(table).items())
     for column in table.columns:
@@ -563,11 +669,12 @@ def _check_against_warehouse(conn, extracts: dict[str, _Extract], report: _Repor
 # ------------------------------------------------------------------------------------------------ load
 
 
-def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
+def load_directory(directory: str | Path, engine: Engine, *, max_bytes: int = MAX_FILE_BYTES) -> dict[str, int]:
     """Check every file of the extract in `directory` and add all its rows to the warehouse at `engine`.
 
     Returns the rows added per table (in load order). Raises LoadError, with the problems found, when
     anything is wrong; then nothing is written (not even the schema, which is otherwise created if missing).
+    A file over `max_bytes` uncompressed (default 2 GB) is refused without inflating more of it.
     """
     directory = Path(directory)
     report = _Report()
@@ -578,9 +685,9 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
     for extract in extracts.values():
         path = directory / extract.file
         raw = (
-            _read_parquet(path, extract, report)
+            _read_parquet(path, extract, report, max_bytes)
             if extract.file.endswith(".parquet")
-            else _read_csv(path, extract, report)
+            else _read_csv(path, extract, report, max_bytes)
         )
         if raw is not None:
             extract.frame = _parse(extract, raw, report)
@@ -589,6 +696,8 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
     table = None
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # loads take turns; released when the transaction ends
+                conn.execute(select(func.pg_advisory_xact_lock(LOAD_LOCK_KEY)))
             create_schema(conn)
             _check_against_warehouse(conn, extracts, report)
             if report.total:
@@ -607,14 +716,68 @@ def load_directory(directory: str | Path, engine: Engine) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------------- CLI
 
 
-def _new_duckdb_file(url: str) -> Path | None:
-    """The DuckDB file this load would create, so a failed load can remove it again."""
+def _duckdb_file(url: str) -> Path | None:
+    """The DuckDB file a URL names, or None (another backend, or in memory)."""
     if backend(url) != "duckdb":
         return None
     database = make_url(url).database
-    if not database or database == ":memory:" or Path(database).exists():
+    if not database or database == ":memory:":
         return None
     return Path(database)
+
+
+@contextmanager
+def load_lock(url: str) -> Iterator[None]:
+    """Hold the lock that makes loads into the DuckDB file at `url` take turns (nothing for other backends;
+    PostgreSQL loads lock inside their transaction). Blocks while another load holds it."""
+    path = _duckdb_file(url)
+    if path is None:
+        yield
+        return
+    lock_path = path.with_name(path.name + ".load-lock")
+    try:
+        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WarehouseError(f"Could not open the load lock {lock_path.name}: {exc.strerror}.") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another load into {path.name} to finish…", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock; the lock file stays (removing it would race)
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def holds_no_rows(path: Path) -> bool:
+    """Whether the DuckDB file at `path` can be opened and every table in it is empty."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            tables = [row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+            for name in tables:  # names from the file's own catalogue, quoted as identifiers
+                quoted = '"' + name.replace('"', '""') + '"'
+                if conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT 1)").fetchone()[0]:
+                    return False
+    except duckdb.Error:
+        return False  # not sure what it is: keep it
+    return True
+
+
+def remove_failed_load_file(path: Path, identity: tuple[int, int] | None) -> None:
+    """Remove the DuckDB file (and its WAL) a failed load created: only the same file, and only when empty."""
+    if identity is None or file_identity(path) != identity or not holds_no_rows(path):
+        return
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -627,16 +790,30 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
 
-    engine = None
-    created = None
-    status = 0
     try:
         url = resolve_url(args.url)
-        created = _new_duckdb_file(url)
+        with load_lock(url):
+            return _load(args.directory, url)
+    except WarehouseError as exc:
+        print(f"Nothing was loaded: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(directory: str, url: str) -> int:
+    """One load while holding load_lock(url): the exit status of main()."""
+    engine = None
+    status = 0
+    path = _duckdb_file(url)
+    created = path is not None and not path.exists()  # no other load can create it while the lock is held
+    identity = None
+    try:
         engine = warehouse_engine(url, read_only=False)
-        counts = load_directory(args.directory, engine)
+        if created:
+            with engine.connect():  # opening creates the file: remember which file is ours
+                identity = file_identity(path)
+        counts = load_directory(directory, engine)
     except LoadError as exc:
-        print(f"Nothing was loaded from {args.directory}: {exc.total:,} problem(s).", file=sys.stderr)
+        print(f"Nothing was loaded from {directory}: {exc.total:,} problem(s).", file=sys.stderr)
         for problem in exc.problems[:MAX_REPORTED]:
             print(f"  {problem}", file=sys.stderr)
         if exc.total > MAX_REPORTED:
@@ -654,9 +831,8 @@ def main(argv: list[str] | None = None) -> int:
         if engine is not None:
             engine.dispose()
     if status:
-        if created is not None:  # leave no empty warehouse file behind
-            for path in (created, created.with_name(created.name + ".wal")):
-                path.unlink(missing_ok=True)
+        if created:  # leave no empty warehouse file behind, but never one another process wrote
+            remove_failed_load_file(path, identity)
         return status
     summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
     print(f"Loaded {summary}.")

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from data.schema import UPHELD_CLAIM_STATUSES, claims, orders, suppliers
+from data.schema import claims, orders, suppliers
 
 # The scorecard's helpers: the same integer and money casts in every engine.
-from queries.facts import count, count_if, in_window, money
+from queries.facts import count, count_if, covered_deal, in_window, money, upheld_claim
 from queries.scorecard import read_frame
 from queries.windows import ts_param
 
@@ -59,14 +59,13 @@ def outcomes_statement():
     """
     a0, a0_end = ts_param("a0"), ts_param("a0_end")
     o = orders.c
-    deal = and_(o.status == "completed", in_window(o.completed_at, a0, a0_end))
     deal_facts = (
         select(
             o.supplier_id,
             func.count().label("deals_next_6m"),
             func.sum(o.amount_usd).label("value_next_6m_usd"),
         )
-        .where(o.ta_covered, deal)
+        .where(covered_deal(a0, a0_end))
         .group_by(o.supplier_id)
         .subquery("deal_facts")
     )
@@ -75,7 +74,7 @@ def outcomes_statement():
     claim_facts = (
         select(
             o.supplier_id,
-            count_if(c.status.in_(UPHELD_CLAIM_STATUSES)).label("upheld_claims_next_6m"),
+            count_if(upheld_claim()).label("upheld_claims_next_6m"),
             func.sum(c.refund_usd).label("refunds_next_6m_usd"),
         )
         .select_from(claims.join(orders, c.order_id == o.order_id))

@@ -3,6 +3,10 @@
 Frames are cached with st.cache_resource (shared, not copied per session: polars frames are never
 mutated in place), every cache bounded by ttl and max_entries. Every query runs under warehouse.connection:
 a statement timeout, and driver errors raised as messages (never cached, so the next run tries again).
+
+The scorecard features and the uptake history come through the serving layer (queries.serving): keyed by
+the warehouse's data version (checked at most once a minute), read from the snapshot on disk when another
+process or an earlier run computed it, and computed once per refresh otherwise.
 """
 
 from datetime import date
@@ -10,7 +14,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from queries.scorecard import fetch_features
+from queries import serving
 from warehouse import connection as guard
 from warehouse.connection import warehouse_engine
 
@@ -23,11 +27,22 @@ def engine_for(url: str):
     return warehouse_engine(url, read_only=True)
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing the scorecard in the warehouse…")
+@st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
+def data_version(url: str) -> str:
+    """The warehouse's data version (queries.serving.fetch_data_version): a refresh shows within a minute."""
+    with guard.connection(engine_for(url), url) as conn:
+        return serving.fetch_data_version(conn)
+
+
 def features(url: str, as_of: date) -> pl.DataFrame:
     """Every supplier's scorecard features at `as_of` (see queries.scorecard.fetch_features)."""
-    with guard.connection(engine_for(url), url) as conn:
-        return fetch_features(conn, as_of)
+    return features_at_version(url, as_of, data_version(url))
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing the scorecard in the warehouse…")
+def features_at_version(url: str, as_of: date, version: str) -> pl.DataFrame:
+    """`features` at one data version: the serving layer's snapshot, else computed once and kept."""
+    return serving.features(url, as_of, version, lambda: guard.connection(engine_for(url), url))
 
 
 @st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
@@ -58,14 +73,31 @@ def claim_history(url: str, supplier_id: int, as_of: date) -> pl.DataFrame:
         return fetch_claim_history(conn, supplier_id, as_of)
 
 
+def history_features(url: str, as_ofs: tuple[date, ...]) -> pl.DataFrame:
+    """Every supplier's features at each of `as_ofs` (see queries.uptake.fetch_history_features)."""
+    return history_at_version(url, as_ofs, data_version(url))
+
+
 # About 1 GB per entry at 200,000 suppliers × 24 points: keep few.
 @st.cache_resource(ttl=TTL, max_entries=2, show_spinner=False)
-def history_features(url: str, as_ofs: tuple[date, ...]) -> pl.DataFrame:
-    """Every supplier's features at each of `as_ofs`, one statement (see queries.uptake.fetch_history_features)."""
-    from queries.uptake import fetch_history_features
+def history_at_version(url: str, as_ofs: tuple[date, ...], version: str) -> pl.DataFrame:
+    """`history_features` at one data version: each as-of date's snapshot, only missing dates computed."""
+    return serving.history_features(url, as_ofs, version, lambda: guard.connection(engine_for(url), url))
 
-    with guard.connection(engine_for(url), url) as conn:
-        return fetch_history_features(conn, as_ofs)
+
+def _forget_features() -> None:
+    data_version.clear()
+    features_at_version.clear()
+
+
+def _forget_history() -> None:
+    data_version.clear()
+    history_at_version.clear()
+
+
+# `cached.features.clear()` as for a cached function: the next call checks the warehouse again.
+features.clear = _forget_features
+history_features.clear = _forget_history
 
 
 @st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)

@@ -8,7 +8,7 @@ Window edges are bound parameters or columns the caller passes: [start, end).
 import polars as pl
 from sqlalchemy import Double, Integer, and_, case, cast, func, literal_column
 
-from data.schema import UPHELD_CLAIM_STATUSES, claims, orders
+from data.schema import UPHELD_CLAIM_STATUSES, claims, inquiries, orders
 
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 86_400_000_000
@@ -40,28 +40,55 @@ def count(expr):
     return cast(func.coalesce(expr, literal_column("0")), Integer)
 
 
+def is_covered_deal():
+    """A covered deal, whatever its window: ta_covered and status completed (it counts by completed_at)."""
+    o = orders.c
+    return and_(o.ta_covered, o.status == "completed")
+
+
 def covered_deal(start, end):
     """A covered deal completed in [start, end): ta_covered, status completed, by completed_at."""
+    return and_(is_covered_deal(), in_window(orders.c.completed_at, start, end))
+
+
+def completed_order(start, end):
+    """Any order (covered or not) completed in [start, end): the denominator of the covered share."""
     o = orders.c
-    return and_(o.ta_covered, o.status == "completed", in_window(o.completed_at, start, end))
+    return and_(o.status == "completed", in_window(o.completed_at, start, end))
+
+
+def is_due_shipment():
+    """A covered order that is not cancelled, whatever its window (it counts by ship_by)."""
+    o = orders.c
+    return and_(o.ta_covered, o.status != "cancelled")
 
 
 def shipment_due(start, end):
     """A covered order due to ship in [start, end) and not cancelled (the on-time rate's denominator)."""
+    return and_(is_due_shipment(), in_window(orders.c.ship_by, start, end))
+
+
+def is_on_time():
+    """Shipped, and no later than ship_by (applied to due shipments: the on-time rate's numerator)."""
     o = orders.c
-    return and_(o.ta_covered, in_window(o.ship_by, start, end), o.status != "cancelled")
+    return and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
 
 
 def shipped_on_time(start, end):
     """A due shipment (shipment_due) shipped no later than ship_by (the on-time rate's numerator)."""
-    o = orders.c
-    return and_(shipment_due(start, end), o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
+    return and_(shipment_due(start, end), is_on_time())
 
 
 def open_exposure(as_of):
     """A covered order placed before as_of whose status is open (open_exposure_usd)."""
     o = orders.c
     return and_(o.ta_covered, o.status == "open", o.placed_at < as_of)
+
+
+def answered_before(as_of):
+    """An inquiry with a first reply before as_of (the median reply time counts only these)."""
+    i = inquiries.c
+    return and_(i.first_response_at.is_not(None), i.first_response_at < as_of)
 
 
 def upheld_claim():

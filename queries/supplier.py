@@ -7,12 +7,21 @@ fetchers returning polars DataFrames.
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
-from sqlalchemy import Double, Integer, and_, bindparam, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import Double, Integer, bindparam, case, cast, func, literal_column, null, select, union_all
 from sqlalchemy.engine import Connection
 
 from data.schema import claims, inquiries, orders
 from queries.dialect import median, micros_between, month_start
-from queries.facts import MICROS_PER_HOUR, count_if, in_window, ratio
+from queries.facts import (
+    MICROS_PER_HOUR,
+    answered_before,
+    count_if,
+    covered_deal,
+    in_window,
+    is_on_time,
+    ratio,
+    shipment_due,
+)
 from queries.scorecard import read_frame
 from queries.windows import ts_param
 
@@ -60,7 +69,6 @@ def trends_statement():
     zero, null_double = literal_column("0"), cast(null(), Double)
     o, i = orders.c, inquiries.c
 
-    deal = and_(o.status == "completed", in_window(o.completed_at, start, a))
     deal_month = month_start(o.completed_at)
     deals = (
         select(
@@ -72,7 +80,7 @@ def trends_statement():
             zero.label("inquiries"),
             null_double.label("median_response_micros"),
         )
-        .where(o.supplier_id == supplier_id, o.ta_covered, deal)
+        .where(o.supplier_id == supplier_id, covered_deal(start, a))
         .group_by(deal_month)
     )
     ship_month = month_start(o.ship_by)
@@ -82,14 +90,14 @@ def trends_statement():
             zero.label("deals"),
             zero.label("value_usd"),
             func.count().label("shipments"),
-            count_if(and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)).label("on_time_shipments"),
+            count_if(is_on_time()).label("on_time_shipments"),
             zero.label("inquiries"),
             null_double.label("median_response_micros"),
         )
-        .where(o.supplier_id == supplier_id, o.ta_covered, o.status != "cancelled", in_window(o.ship_by, start, a))
+        .where(o.supplier_id == supplier_id, shipment_due(start, a))
         .group_by(ship_month)
     )
-    answered = and_(i.first_response_at.is_not(None), i.first_response_at < a)
+    answered = answered_before(a)
     wait = micros_between(i.received_at, i.first_response_at)
     inquiry_month = month_start(i.received_at)
     asked = (

@@ -39,11 +39,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from data.schema import CLAIM_REASONS, UPHELD_CLAIM_STATUSES, claims, inquiries, orders, suppliers
+from data.schema import CLAIM_REASONS, claims, inquiries, orders, suppliers
 from queries.dialect import median, micros_between, month_start
-from queries.facts import MICROS_PER_HOUR, count, count_if, in_window, money, sum_if
+from queries.facts import (
+    MICROS_PER_HOUR,
+    completed_order,
+    count,
+    count_if,
+    in_window,
+    is_covered_deal,
+    is_due_shipment,
+    is_on_time,
+    money,
+    sum_if,
+    upheld_claim,
+)
 from queries.scorecard import RAW_SCHEMA, derive_features, read_frame
-from queries.windows import Windows, ts_param
+from queries.windows import Windows, activity_bound, ts_param
+from queries.windows import default_as_of as day_after_last_event
 
 # ---------------------------------------------------------------------------------------------------------
 # As-of dates and data freshness
@@ -66,8 +79,9 @@ def month_starts(as_of: date, count: int = 24) -> tuple[date, ...]:
     return tuple(reversed(points))
 
 
-def freshness_statement():
-    """SELECT one row: the latest timestamp of every fact column (null when the table is empty)."""
+def freshness_statement(bound: bool = False):
+    """SELECT one row: the latest timestamp of every fact column (null when the table is empty); with
+    `bound`, only timestamps at or before the bound parameter `activity_bound`."""
     o, i, c = orders.c, inquiries.c, claims.c
     columns = {
         "placed_at": o.placed_at,
@@ -79,23 +93,35 @@ def freshness_statement():
         "filed_at": c.filed_at,
         "resolved_at": c.resolved_at,
     }
-    return select(*(select(func.max(col)).scalar_subquery().label(name) for name, col in columns.items()))
+    limit = ts_param("activity_bound")
+    return select(
+        *(
+            select(func.max(case((col <= limit, col)) if bound else col)).scalar_subquery().label(name)
+            for name, col in columns.items()
+        )
+    )
 
 
 def fetch_freshness(conn: Connection) -> dict:
     """How recent the warehouse is: {"latest_order_at": max placed_at, "latest_activity_at": max of every
-    order, inquiry and claim timestamp}; each a datetime, or None when there is nothing."""
+    order, inquiry and claim timestamp up to queries.windows.activity_bound, "ignored_after": that bound
+    when some timestamp lies beyond it, else None}; each a datetime, or None when there is nothing."""
     row = conn.execute(freshness_statement()).mappings().one()
+    limit = activity_bound(row["placed_at"])
+    ignored = any(value is not None and value > limit for value in row.values())
+    if ignored:  # a far-future placeholder somewhere: read the latest believable values instead
+        row = conn.execute(freshness_statement(bound=True), {"activity_bound": limit}).mappings().one()
     latest = [value for value in row.values() if value is not None]
-    return {"latest_order_at": row["placed_at"], "latest_activity_at": max(latest) if latest else None}
+    return {
+        "latest_order_at": row["placed_at"],
+        "latest_activity_at": max(latest) if latest else None,
+        "ignored_after": limit if ignored else None,
+    }
 
 
 def default_as_of(freshness: dict) -> date:
     """The as-of date that covers all data: the day after latest_activity_at, or today (UTC) if none."""
-    latest = freshness.get("latest_activity_at")
-    if latest is None:
-        return datetime.now(UTC).date()
-    return latest.date() + timedelta(days=1)
+    return day_after_last_event(freshness.get("latest_activity_at"), datetime.now(UTC).date())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -218,7 +244,6 @@ def history_facts_statement(bound_count: int):
     bounds = _params("bound", bound_count)
     o, c = orders.c, claims.c
     one, zero = literal_column("1"), literal_column("0")
-    on_time = and_(o.shipped_at.is_not(None), o.shipped_at <= o.ship_by)
     return union_all(
         _slot_facts(
             DEALS,
@@ -226,23 +251,23 @@ def history_facts_statement(bound_count: int):
             o.completed_at,
             {"cents": _cents(o.amount_usd)},
             orders,
-            and_(o.ta_covered, o.status == "completed"),
+            is_covered_deal(),
             bounds,
         ),
         _slot_facts(
             SHIPMENTS,
             o.supplier_id,
             o.ship_by,
-            {"n2": case((on_time, one), else_=zero)},
+            {"n2": case((is_on_time(), one), else_=zero)},
             orders,
-            and_(o.ta_covered, o.status != "cancelled"),
+            is_due_shipment(),
             bounds,
         ),
         _slot_facts(
             CLAIMS,
             o.supplier_id,
             c.filed_at,
-            {"n2": case((c.status.in_(UPHELD_CLAIM_STATUSES), one), else_=zero), "cents": _cents(c.refund_usd)},
+            {"n2": case((upheld_claim(), one), else_=zero), "cents": _cents(c.refund_usd)},
             claims.join(orders, c.order_id == o.order_id),
             true(),
             bounds,
@@ -486,6 +511,14 @@ def uptake_breakdown(history_at_one_as_of: pl.DataFrame, policy, by: str) -> pl.
 # ---------------------------------------------------------------------------------------------------------
 # Program facts per calendar month
 
+
+def covered_share(program_monthly: pl.DataFrame) -> float | None:
+    """Covered deal value ÷ the value of every completed order over fetch_program_monthly rows (None when
+    nothing was completed): the uptake page's covered share (catalogue `covered_share`)."""
+    gmv = program_monthly["gmv_usd"].sum()
+    return float(program_monthly["covered_gmv_usd"].sum() / gmv) if gmv else None
+
+
 PROGRAM_MONTHLY_SCHEMA = {
     "month": pl.Date,
     "country_code": pl.String,
@@ -509,8 +542,8 @@ def program_monthly_statement():
     zero = literal_column("0")
     o, s, c = orders.c, suppliers.c, claims.c
 
-    completed = and_(o.status == "completed", in_window(o.completed_at, start, end))
-    covered = o.ta_covered
+    completed = completed_order(start, end)
+    covered = is_covered_deal()
     order_month = month_start(o.completed_at)
     order_facts = (
         select(

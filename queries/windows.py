@@ -1,9 +1,36 @@
-"""As-of dates and the metric windows of PRODUCT.md, computed in Python and bound as parameters."""
+"""As-of dates and the metric windows of PRODUCT.md, computed in Python and bound as parameters.
+
+The default as-of date is the day after the data's last event (T of PRODUCT.md's projection, as a date):
+the latest order, inquiry or claim timestamp, counting only events up to a year after the latest order
+(activity_bound): a placeholder such as 9999-12-31 or a mistyped year like 2204 in one claim must neither
+move the dashboard to a day with no data nor overflow date arithmetic. queries.uptake.fetch_freshness
+reads the warehouse under that bound; the sidebar's caption and its default come from that one result.
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import DateTime, bindparam, cast
+
+# Events later than this after the latest order are not believed as activity (see the module docstring).
+MAX_ACTIVITY_AFTER_LAST_ORDER = timedelta(days=365)
+LATEST_BELIEVABLE = datetime(2100, 1, 1)  # the loader's range ends in 2099; date arithmetic stays far from 9999
+# As-of dates a person may ask for (the command line, links): the loader's years, and the day after them.
+EARLIEST_AS_OF, LATEST_AS_OF = date(1970, 1, 1), date(2100, 12, 31)
+
+
+def activity_bound(latest_order_at: datetime | None) -> datetime:
+    """The latest timestamp counted as activity: a year after the latest order, and never after 2100."""
+    if latest_order_at is None or latest_order_at >= LATEST_BELIEVABLE - MAX_ACTIVITY_AFTER_LAST_ORDER:
+        return LATEST_BELIEVABLE
+    return latest_order_at + MAX_ACTIVITY_AFTER_LAST_ORDER
+
+
+def default_as_of(latest_activity_at: datetime | None, today: date) -> date:
+    """The day after the data's last event (`latest_activity_at`, already bounded), or `today` with no data."""
+    if latest_activity_at is None:
+        return today
+    return min(latest_activity_at, LATEST_BELIEVABLE).date() + timedelta(days=1)
 
 
 @dataclass(frozen=True)

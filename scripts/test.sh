@@ -9,6 +9,7 @@ apt_packages=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || apt_packages+=(postgresql-15)
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,8 @@
 """Shared fixtures: a throwaway PostgreSQL server for the session, and an engine per backend."""
 
 import itertools
+import os
+import tempfile
 
 import pytest
 from sqlalchemy import create_engine
@@ -9,6 +11,9 @@ from devtools.pgserver import PgServer
 from tests.warehouse import duckdb_memory_engine
 
 _db_numbers = itertools.count(1)
+
+# The serving layer's snapshots of every test's warehouses go to a throwaway folder, never into data/.
+os.environ.setdefault("TRUST_SERVING_DIR", tempfile.mkdtemp(prefix="trust-serving-"))
 
 
 @pytest.fixture(scope="session")

@@ -368,9 +368,16 @@ def freshness(tables: dict[str, list[dict]]) -> dict:
         if row[name] is not None
     ]
     placed = [o["placed_at"] for o in tables.get("orders", [])]
+    # A timestamp more than 365 days after the latest order (or after 2100) is not believed as activity.
+    bound = datetime(2100, 1, 1)
+    if placed and max(placed) + timedelta(days=365) < bound:
+        bound = max(placed) + timedelta(days=365)
+    believed = [t for t in every if t <= bound]
+    placed_believed = [t for t in placed if t <= bound]
     return {
-        "latest_order_at": max(placed) if placed else None,
-        "latest_activity_at": max(every) if every else None,
+        "latest_order_at": max(placed_believed) if placed_believed else None,
+        "latest_activity_at": max(believed) if believed else None,
+        "ignored_after": bound if len(believed) < len(every) else None,
     }
 
 

@@ -198,6 +198,10 @@ def test_backtest_of_both_policies_matches_the_hand_counts(lab):
     assert curves[0]["x"] == [4, 4, 4, 3, 2, 0, 0, 0, 0, 0, 0]
     assert [s["x"] for s in stars] == [[3], [2]]
     assert [round(s["y"][0], 2) for s in stars] == [88.24, 100.0]
+    assert [s["customdata"] for s in stars] == [["3"], ["4"]]  # the policies' own minimum deals, as counts
+    used = chart(lab, "Trade Assurance Amount used")
+    assert all("Above 100%: refunds paid exceeded" in t["hovertemplate"] for t in used["data"])
+    assert any("above 100% when the refunds paid exceeded the Amount" in c.value for c in lab.caption)
 
     # A slider move afterwards does not recompute: the results stay, marked as stale.
     lab.slider(key="lab_min_orders_6m").set_value(3).run()
@@ -214,11 +218,16 @@ def flips(at: AppTest) -> dict[str, tuple[str, str, str]]:
 
 
 def test_the_grace_slider_changes_the_flip_counts(lab):
+    hint = "Move the grace period slider"
     run_backtest(lab)
     assert flips(lab) == {"Current policy": ("0", "2", "2"), "What-if": ("0", "2", "2")}
+    assert any(hint in c.value for c in lab.caption)
     lab.slider(key="lab_grace_assessments").set_value(1).run()
     run_backtest(lab)
     assert flips(lab) == {"Current policy": ("0", "2", "2"), "What-if": ("1", "2", "0")}
+    # after a run with grace the hint to move the slider is gone; the caption says what grace did
+    assert not any(hint in c.value for c in lab.caption)
+    assert any("Current policy: 0; What-if: 1." in c.value for c in lab.caption)
     flip_chart = chart(lab, "Badge flips")
     what_if_with_grace = next(t for t in flip_chart["data"] if t["name"] == "What-if · with grace")
     assert what_if_with_grace["y"] == [0, 0, 0]

@@ -31,6 +31,7 @@ import streamlit as st
 from policy import Policy
 from store import policies as store
 from tests.apptest import app_test, build_warehouse
+from warehouse.connection import warehouse_key
 
 A = datetime(2024, 7, 1)
 FEB = datetime(2024, 2, 1)
@@ -257,7 +258,7 @@ def test_save_load_compare_and_mark_current(lab):
     # A double click writes once.
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     assert any("nothing to save" in i.value for i in lab.info)
-    assert store.list_policies()["version"].to_list() == [1]
+    assert store.list_policies(warehouse_key())["version"].to_list() == [1]
     # Another name without an author is refused, naming the field.
     lab.text_input(key="lab_save_name").input("Loose")
     lab.text_input(key="lab_save_author").input("")
@@ -266,7 +267,7 @@ def test_save_load_compare_and_mark_current(lab):
     assert any("author" in e.value for e in lab.error)
     lab.text_input(key="lab_save_author").input("ben")
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
-    assert store.list_policies()["name"].to_list() == ["Loose", "Strict"]
+    assert store.list_policies(warehouse_key())["name"].to_list() == ["Loose", "Strict"]
 
     # Load Strict back into the sliders.
     lab.selectbox(key="lab_pick").set_value("Strict")
@@ -286,10 +287,10 @@ def test_save_load_compare_and_mark_current(lab):
     lab.selectbox(key="lab_pick").set_value("Strict")
     lab.button(key="lab_mark_current").click().run()
     assert not lab.exception, lab.exception
-    assert store.current_policy()[0] == "Strict"
+    assert store.current_policy(warehouse_key())[0] == "Strict"
     assert any("Policy: Strict" in c.value for c in lab.sidebar.caption), [c.value for c in lab.caption]
     assert qualified(lab) == "7" and metric(lab, "Qualified suppliers").delta == "0"
-    assert store.audit_log()["action"].to_list() == ["save", "save", "mark_current"]
+    assert store.audit_log(warehouse_key())["action"].to_list() == ["save", "save", "mark_current"]
 
 
 def test_updating_a_loaded_policy_and_a_stale_version(lab):
@@ -297,25 +298,25 @@ def test_updating_a_loaded_policy_and_a_stale_version(lab):
     lab.text_input(key="lab_save_author").input("ana")
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     # Someone else updates Team behind our back (version 2) while we hold version 1.
-    store.save_policy("Team", "ben", "theirs", Policy(min_orders_6m=6), expected_version=1)
+    store.save_policy(warehouse_key(), "Team", "ben", "theirs", Policy(min_orders_6m=6), expected_version=1)
     lab.slider(key="lab_min_orders_6m").set_value(5).run()
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
     assert any("version 2, you edited version 1" in e.value for e in lab.error)
-    assert store.load_policy("Team").min_orders_6m == 6
+    assert store.load_policy(warehouse_key(), "Team").min_orders_6m == 6
     # Loading it again takes version 2; saving then updates to version 3.
     lab.selectbox(key="lab_pick").set_value("Team")
     lab.button(key="lab_load").click().run()
     lab.slider(key="lab_min_orders_6m").set_value(5).run()
     lab.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
-    assert store.policy_version("Team") == 3
-    assert store.load_policy("Team").min_orders_6m == 5
+    assert store.policy_version(warehouse_key(), "Team") == 3
+    assert store.load_policy(warehouse_key(), "Team").min_orders_6m == 5
 
 
 def test_marking_current_needs_who_did_it(lab):
-    store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
+    store.save_policy(warehouse_key(), "Team", "ana", "", Policy(min_orders_6m=4))
     lab.run()
     lab.button(key="lab_mark_current").click().run()
     assert not lab.exception, lab.exception
     assert any(e.value.startswith("Not marked current — actor") for e in lab.error)
-    assert store.current_policy()[0] == "PRODUCT.md default"
-    assert store.audit_log()["action"].to_list() == ["save"]
+    assert store.current_policy(warehouse_key())[0] == "PRODUCT.md default"
+    assert store.audit_log(warehouse_key())["action"].to_list() == ["save"]

@@ -262,12 +262,12 @@ def test_profile_explains_every_rule_in_plain_words(app):
     assert _metrics(at)["Median reply time"] == "30.0 h"
     words = _frame(at, "in_plain_words")["in_plain_words"].tolist()
     assert words == [
-        "account is 1,643 days old against 180 needed",
-        "needs 2 more covered orders in 6 months",
-        "needs $1,250 more covered GMV in 6 months",
-        "on-time 0% against 90%",
-        "upheld claims on 100% of covered deals against at most 5%",
-        "replied within 24 h to 0% of inquiries against 70%",
+        "account is 1,643 days old against 180 days needed",
+        "needs 2 more covered deals in 6 months",
+        "needs $1,250 more covered deal value in 6 months",
+        "on-time 0.0% against 90%",
+        "upheld claims on 100.0% of covered deals against at most 5%",
+        "replied within 24 h to 0.0% of inquiries against 70%",
         "median reply 30.0 h against 24 h",
     ]
     claims = _frame(at, "reason")

@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from policy import Policy
 from store import policies as store
 from tests.apptest import app_test, build_warehouse
+from warehouse.connection import warehouse_key
 
 
 def _deals(supplier_id: int, count: int, amount: float, start: datetime, covered: bool = True) -> list[dict]:
@@ -118,9 +119,9 @@ def test_tiles_are_the_hand_worked_numbers(app):
     assert tiles(at) == {
         "Enrolled suppliers": ("3", "+1"),
         "Qualified suppliers": ("1", "+1"),
-        "Covered GMV (12 months)": ("$52k", "+$44,000"),
-        "Covered share of all GMV": ("76.5%", "-23.5 pp"),
-        "Refunds (12 months)": ("$800", "+$800"),
+        "Covered deal value, 12 months": ("$52k", "+$44k"),
+        "Covered share of deals": ("76.5%", "-23.5 pp"),
+        "Refunds, 12 months": ("$800", "+$800"),
         "Loss ratio": ("1.5%", "+1.5 pp"),
     }
 
@@ -128,7 +129,7 @@ def test_tiles_are_the_hand_worked_numbers(app):
 def test_24_monthly_points_funnel_and_breakdowns(app):
     at = open_uptake(app)
     suppliers = figure(at, "Enrolled and qualified suppliers")["data"]
-    enrolled = next(trace for trace in suppliers if trace["name"] == "enrolled")
+    enrolled = next(trace for trace in suppliers if trace["name"] == "Enrolled suppliers")
     # B is enrolled from the 2023-10-01 point on: 14 points with A and C, then 10 with all three.
     assert enrolled["y"] == [2] * 14 + [3] * 10
     assert enrolled["x"][0].startswith("2022-08-01") and enrolled["x"][-1].startswith("2024-07-01")
@@ -146,19 +147,28 @@ def test_24_monthly_points_funnel_and_breakdowns(app):
     funnel = figure(at, "From all suppliers to qualified")["data"][0]
     assert funnel["x"] == [4, 3, 2, 1]
 
+    # The tables show text in the catalogue's formats under catalogue codes (labels in the column settings).
     by_country = next(df.value for df in at.dataframe if "country_code" in df.value.columns)
-    assert by_country.set_index("country_code")[["enrolled", "qualified"]].to_dict("index") == {
-        "CN": {"enrolled": 2, "qualified": 1},
-        "VN": {"enrolled": 1, "qualified": 0},
+    cells = by_country.set_index("country_code")[["enrolled_suppliers", "qualified_suppliers", "qualified_share"]]
+    assert cells.to_dict("index") == {
+        "CN": {"enrolled_suppliers": "2", "qualified_suppliers": "1", "qualified_share": "50.0%"},
+        "VN": {"enrolled_suppliers": "1", "qualified_suppliers": "0", "qualified_share": "0.0%"},
     }
     rollout = next(df.value for df in at.dataframe if "market" in df.value.columns)
     assert rollout["market"].to_list() == ["CN", "Rest of the world"]
-    assert rollout["covered_value_12m_usd"].to_list() == [32_000.0, 20_000.0]
+    assert rollout["value_12m_usd"].to_list() == ["$32,000", "$20,000"]
     by_category = next(df.value for df in at.dataframe if "category" in df.value.columns)
-    assert by_category.set_index("category")["covered_value_12m_usd"].to_dict() == {
-        "Apparel": 12_000.0,
-        "Machinery": 40_000.0,
+    assert by_category.set_index("category")["value_12m_usd"].to_dict() == {
+        "Apparel": "$12,000",
+        "Machinery": "$40,000",
     }
+    # money axes: round ticks with at most 3 significant digits; the legend below the plot
+    covered = figure(at, "Covered GMV per month and its share of all GMV")["layout"]
+    assert covered["yaxis"]["ticktext"] == ["$0", "$5k", "$10k", "$15k", "$20k"]
+    assert covered["yaxis2"]["tickformat"] == ".0%" and covered["yaxis2"]["dtick"] == 0.1
+    assert covered["legend"]["y"] < -0.2 and covered["legend"]["orientation"] == "h"
+    bars = figure(at, "By country")["layout"]["yaxis"]
+    assert bars["tickvals"] == ["CN", "VN"]  # every category labelled
     downloads = {b.proto.label for b in at.get("download_button")}
     assert {"Download by country (CSV)", "Download by category (CSV)"} <= downloads
 
@@ -170,12 +180,12 @@ def test_follows_the_sidebar_filter(app):
     got = tiles(at)
     assert got["Enrolled suppliers"] == ("1", "0")
     assert got["Qualified suppliers"] == ("0", "0")
-    assert got["Covered GMV (12 months)"] == ("$20k", "+$18,000")
+    assert got["Covered deal value, 12 months"] == ("$20k", "+$18k")
 
 
 def test_uses_the_current_policy(app):
-    store.save_policy("Open everywhere", "ana", "", Policy(open_countries=("*",)))
-    store.mark_current("Open everywhere", "ana")
+    store.save_policy(warehouse_key(), "Open everywhere", "ana", "", Policy(open_countries=("*",)))
+    store.mark_current(warehouse_key(), "Open everywhere", "ana")
     at = open_uptake(app)
     assert tiles(at)["Qualified suppliers"] == ("2", "+2")  # A and C
     assert figure(at, "From all suppliers to qualified")["data"][0]["x"] == [4, 3, 3, 2]

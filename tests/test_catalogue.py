@@ -172,3 +172,53 @@ def test_percent_axis_ticks_at_round_percents():
     assert axis["range"][0] < 0.70 < 0.74 and 0.99 < 1.0 < axis["range"][1]
     axis = fmt.percent_axis([0.0, 0.9])
     assert axis["dtick"] == 0.1
+
+
+# ---- table settings (ui.columns) -----------------------------------------------------------------------
+
+
+def test_display_formats_only_catalogue_columns_and_keeps_the_raw_frame():
+    import polars as pl
+
+    from ui import columns
+
+    raw = pl.DataFrame(
+        {
+            "supplier_id": [1000, 66, 7],
+            "name": ["A", "B", None],
+            "badge": ["qualified", "not_qualified", "region_not_open"],
+            "response_rate_30d": [0.962, 0.8996, None],
+            "on_time_rate_6m": [0.889, 0.8996, 1.0],
+            "value_12m_usd": [49_011_555.20, 0.0, None],
+            "deals_12m": [77_471, 0, 3],
+            "failed_rules": ["", "on_time;claims", ""],
+            "something_else": [1, 2, 3],
+        }
+    )
+    shown = columns.display(raw)
+    assert shown["response_rate_30d"].to_list() == ["96.2%", "89.9%", "—"]  # never "90%" (issue 9)
+    assert shown["on_time_rate_6m"].to_list() == ["88.9%", "89.9%", "100.0%"]
+    assert shown["value_12m_usd"].to_list() == ["$49,011,555", "$0", "—"]
+    assert shown["deals_12m"].to_list() == ["77,471", "0", "3"]
+    assert shown["badge"].to_list() == ["Qualified", "Not qualified", "Region not open"]
+    assert shown["failed_rules"].to_list() == ["", "On-time shipping, 6 months; Upheld claim rate, 6 months", ""]
+    assert shown["name"].to_list() == ["A", "B", "—"]
+    assert shown["something_else"].to_list() == [1, 2, 3]  # not in the catalogue: as it is
+    assert raw["response_rate_30d"].to_list() == [0.962, 0.8996, None]  # the CSV's frame is untouched
+    # with a policy whose threshold is off the 0.1 % grid, a rule's rate gets the decimals that tell
+    policy = Policy(min_on_time_rate=0.8995)
+    assert columns.display(raw, policy=policy)["on_time_rate_6m"].to_list() == ["88.9%", "89.96%", "100.0%"]
+
+
+def test_column_settings_carry_label_help_and_alignment():
+    import polars as pl
+
+    from ui import columns
+
+    frame = pl.DataFrame({"on_time_rate_6m": [0.9], "name": ["A"], "mystery": [1]})
+    config = columns.config(frame, pinned=("name",))
+    assert config["on_time_rate_6m"]["label"] == "On-time shipping, 6 months"
+    assert config["on_time_rate_6m"]["help"] == catalogue.help("on_time_rate_6m")
+    assert config["on_time_rate_6m"]["alignment"] == "right"
+    assert config["name"]["label"] == "Supplier" and config["name"]["pinned"] is True
+    assert config["mystery"]["label"] == "mystery"

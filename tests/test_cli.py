@@ -383,3 +383,11 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     reader.stdout.close()
     _, err = reader.communicate(timeout=120)
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "1969-12-31"])
+def test_an_as_of_date_out_of_range_is_a_usage_error_naming_it(duckdb_url, as_of):
+    result = run("--as-of", as_of, "--url", duckdb_url)
+    assert result.returncode == 2  # a usage error, not 1 (the warehouse failed)
+    assert_clean_failure(result, "--as-of", "between 1970-01-01 and 2100-12-31", as_of)
+    assert "warehouse" not in result.stderr

@@ -23,7 +23,7 @@ from data.load import LoadError, Problem, load_directory, main
 from data.schema import TABLES, metadata
 from tests.warehouse import T0, duckdb_memory_engine, load_rows
 
-OLIST = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "olist"
+OLIST = Path(__file__).resolve().parents[1] / "data" / "olist"  # shipped in the repository
 
 HEADERS = {table.name: [c.name for c in table.columns] for table in TABLES}
 

@@ -26,6 +26,7 @@ from policy import Policy
 from store import policies as store
 from tests.apptest import APP, build_warehouse
 from tests.test_app_policy_lab import lab_tables
+from warehouse.connection import warehouse_key
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret-for-tests"}
@@ -105,9 +106,9 @@ def test_the_shipped_example_is_valid():
 # ---- the permission table -------------------------------------------------------------------------------
 
 SEES = {
-    "category_manager": {"overview", "suppliers"},
-    "executive": {"overview", "uptake"},
-    "policy_owner": {"overview", "policy_lab", "uptake", "audit"},
+    "category_manager": {"overview", "suppliers", "assessments"},
+    "executive": {"overview", "uptake", "assessments"},
+    "policy_owner": {"overview", "policy_lab", "uptake", "assessments", "audit"},
     "admin": set(PAGES),
 }
 
@@ -116,7 +117,7 @@ SEES = {
 def test_pages_and_actions_by_role_default_deny(role):
     assert {p for p in PAGES if can_see(role, p)} == SEES.get(role, set())
     writes = role in ("policy_owner", "admin")
-    for action in ("save_policy", "mark_current"):
+    for action in ("save_policy", "mark_current", "assess", "supersede", "publish"):
         assert can(role, action) is writes
         if not writes:
             with pytest.raises(PermissionDenied):
@@ -176,7 +177,8 @@ def not_in_navigation(at, page: str) -> bool:
 def test_demo_mode_is_labelled_and_admin_sees_every_page(make_app):
     at = make_app().run()
     assert not at.exception, at.exception
-    assert at.warning[0].value == "Local demo mode — no sign-in configured; everyone is admin."
+    assert at.warning[0].value.startswith("Local demo mode — no sign-in configured; everyone is admin.")
+    assert "configure [auth] sign-in first" in at.warning[0].value  # how to expose it safely
     assert opens(at, "app_pages/audit.py") == "Audit"
     assert opens(at, "app_pages/policy_lab.py") == "Policy lab"
     assert opens(at, "app_pages/suppliers.py") == "Supplier vetting"
@@ -249,7 +251,7 @@ def test_a_policy_owner_saves_under_their_account_and_sees_the_audit(make_app):
     assert not at.exception, at.exception
     at.selectbox(key="lab_pick").set_value("Strict")
     at.button(key="lab_mark_current").click().run()
-    log = store.audit_log()
+    log = store.audit_log(warehouse_key())
     assert log["action"].to_list() == ["save", "mark_current"]
     assert log["actor"].to_list() == ["pia@example.com", "pia@example.com"]
 
@@ -261,7 +263,7 @@ def test_a_policy_owner_saves_under_their_account_and_sees_the_audit(make_app):
 
 def test_writes_are_refused_on_the_server_when_the_role_changes_under_a_stale_page(make_app, monkeypatch):
     """The page was drawn for a policy owner; the role map then demotes them before they click."""
-    store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
+    store.save_policy(warehouse_key(), "Team", "ana", "", Policy(min_orders_6m=4))
     at = make_app().run()
     at.switch_page("app_pages/policy_lab.py").run()
     at.text_input(key="lab_actor").input("ana")
@@ -272,8 +274,8 @@ def test_writes_are_refused_on_the_server_when_the_role_changes_under_a_stale_pa
     monkeypatch.setenv("TRUST_DEMO_ROLE", "executive")
     at.run()
     assert not at.exception, at.exception
-    assert store.current_policy()[0] == "PRODUCT.md default"
-    assert store.audit_log()["action"].to_list() == ["save"]
+    assert store.current_policy(warehouse_key())[0] == "PRODUCT.md default"
+    assert store.audit_log(warehouse_key())["action"].to_list() == ["save"]
     # The control: the same clicks as admin do write.
     monkeypatch.setenv("TRUST_DEMO_ROLE", "admin")
     at.run()
@@ -283,11 +285,11 @@ def test_writes_are_refused_on_the_server_when_the_role_changes_under_a_stale_pa
     at.text_input(key="lab_save_author").input("ana")
     at.button(key="lab_mark_current").click()
     at.button(key="FormSubmitter:lab_save_form-Save policy").click().run()
-    assert sorted(store.audit_log()["action"].to_list()) == ["mark_current", "save", "save"]
+    assert sorted(store.audit_log(warehouse_key())["action"].to_list()) == ["mark_current", "save", "save"]
 
 
 def test_two_owners_editing_the_same_policy_the_second_is_told_of_the_conflict(make_app):
-    store.save_policy("Team", "ana", "", Policy(min_orders_6m=4))
+    store.save_policy(warehouse_key(), "Team", "ana", "", Policy(min_orders_6m=4))
     first, second = (make_app({"is_logged_in": True, "email": e}) for e in ("pia@example.com", "root@ops.example.org"))
     for at in (first, second):
         at.run()
@@ -302,5 +304,6 @@ def test_two_owners_editing_the_same_policy_the_second_is_told_of_the_conflict(m
     assert not second.exception, second.exception
     errors = [e.value.replace("\\", "") for e in second.error]  # shown as plain text: Markdown escaped
     assert any("changed by pia@example.com" in e and "you edited version 1" in e for e in errors), errors
-    assert store.load_policy("Team").min_orders_6m == 5 and store.policy_version("Team") == 2
-    assert store.audit_log()["actor"].to_list() == ["ana", "pia@example.com"]
+    assert store.load_policy(warehouse_key(), "Team").min_orders_6m == 5
+    assert store.policy_version(warehouse_key(), "Team") == 2
+    assert store.audit_log(warehouse_key())["actor"].to_list() == ["ana", "pia@example.com"]

@@ -27,8 +27,20 @@ def test_series_figure_draws_one_line_per_policy_and_column():
     assert list(fig.data[0].y) == [0.1, None]  # no deals after that A0: a gap, not a zero
     assert [t.line.dash for t in fig.data] == ["solid", "dash", "solid", "dash"]
     assert fig.data[0].line.color != fig.data[2].line.color
-    assert fig.layout.yaxis.tickformat == ".1%"
+    # values 0.1..0.4 with 0 always shown: a 40-point span ticks every 5 points, "0%", "5%"... (round ticks)
+    assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.yaxis.dtick == 0.05
     assert fig.layout.title.text == "T"
+    # the legend is below the plot (y < 0), clear of the title and the x-axis title
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < -0.2
+    assert fig.layout.legend.yanchor == "top"
+
+
+def test_series_figure_money_axis_ticks_are_compact_and_hover_explains():
+    frame = pl.DataFrame({"as_of": [JAN, FEB], "r": [641_598.0, 1_283_080.0]})
+    fig = series_figure({"Current": frame}, [("r", "Refunds")], "T", "USD", "money", hover_note="why")
+    assert list(fig.layout.yaxis.tickvals) == [0, 500_000, 1_000_000, 1_500_000]
+    assert list(fig.layout.yaxis.ticktext) == ["$0", "$500k", "$1M", "$1.5M"]  # never $641.598k
+    assert fig.data[0].hovertemplate.endswith("<br>why<extra></extra>")
 
 
 def test_tradeoff_figure_has_a_line_per_policy_and_a_star_for_each():
@@ -42,10 +54,12 @@ def test_tradeoff_figure_has_a_line_per_policy_and_a_star_for_each():
     fig = tradeoff_figure({"Current": curve, "What-if": curve}, points, "Covered deals (6 months)")
     lines, stars = fig.data[:2], fig.data[2:]
     assert [list(t.x) for t in lines] == [[4, 3, 0], [4, 3, 0]]
-    assert list(lines[0].customdata) == [1.0, 3.0, 5.0]
+    assert list(lines[0].customdata) == ["1", "3", "5"]
     assert [(list(s.x), list(s.y), s.marker.symbol) for s in stars] == [([3], [8.0], "star"), ([4], [10.0], "star")]
     assert fig.layout.xaxis.title.text == "Qualified suppliers at A0"
     assert "covered deals (6 months)" in fig.layout.title.text
+    fig = tradeoff_figure({"C": curve}, {}, "On-time", show_value=lambda v: f"{v * 10:g}%")
+    assert list(fig.data[0].customdata) == ["10%", "30%", "50%"]
 
 
 def test_flips_figure_with_and_without_grace():

@@ -1,19 +1,28 @@
 """ui.charts and ui.explain on tiny frames: traces, values, axis titles and the words of each rule."""
 
+import json
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
 import pytest
 
 from policy import DEFAULT_POLICY, RULES, Policy, evaluate
-from ui.charts import badge_mix_figure, deals_value_figure, on_time_figure, response_time_figure
+from ui.charts import (
+    badge_mix_figure,
+    deals_value_figure,
+    empty_sentence,
+    nothing_to_draw,
+    on_time_figure,
+    response_time_figure,
+)
 from ui.explain import (
     badge_reason,
     compare_table,
     escape_markdown,
-    explain,
     explain_rules,
     passes,
+    rule_sentence,
 )
 
 RULE = {rule.name: rule for rule in RULES}
@@ -77,6 +86,38 @@ def test_response_time_draws_hours_and_the_policy_maximum():
     assert fig.layout.annotations[0].text == "policy maximum 12.5 h"
 
 
+def test_money_axis_reads_compact_and_hover_is_exact():
+    fig = deals_value_figure(TRENDS)  # values 0 .. 7,250.50: steps of 2,000 (7,250 / 5 = 1,450 → 2,000)
+    assert list(fig.layout.yaxis2.tickvals) == [0, 2000, 4000, 6000, 8000]
+    assert list(fig.layout.yaxis2.ticktext) == ["$0", "$2k", "$4k", "$6k", "$8k"]
+    assert list(fig.data[0].customdata) == ["$1,500.00", "$0.00", "$7,250.50"]
+    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2, 3, 4, 5]  # deals 0..5: whole ticks
+
+
+def test_legends_sit_below_the_plot_clear_of_title_and_axis():
+    for fig in (deals_value_figure(TRENDS), on_time_figure(TRENDS, 0.9), response_time_figure(TRENDS, 24)):
+        legend = fig.layout.legend
+        assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < -0.2
+        assert fig.layout.margin.b >= 80  # room for the x-axis title and the legend under it
+
+
+def test_on_time_axis_ticks_every_ten_points_and_threshold_keeps_its_decimals():
+    fig = on_time_figure(TRENDS, 0.925)
+    assert fig.layout.yaxis.dtick == 0.1 and fig.layout.yaxis.tick0 == 0
+    assert fig.layout.annotations[0].text == "policy minimum 92.5%"
+    assert fig.data[0].hovertemplate.startswith("%{y:.1%}")
+
+
+def test_an_empty_chart_is_a_sentence():
+    assert nothing_to_draw(TRENDS, "median_response_hours") is False
+    no_answers = TRENDS.with_columns(pl.lit(None, pl.Float64).alias("median_response_hours"))
+    assert nothing_to_draw(no_answers, "median_response_hours") is True
+    assert nothing_to_draw(TRENDS.clear(), "deals") is True
+    assert (
+        empty_sentence("reply times", "no inquiry was answered") == "No reply times to chart: no inquiry was answered."
+    )
+
+
 def test_charts_accept_an_empty_frame():
     empty = TRENDS.clear()
     assert list(deals_value_figure(empty).data[0].x) == []
@@ -87,28 +128,33 @@ def test_charts_accept_an_empty_frame():
 @pytest.mark.parametrize(
     ("rule", "value", "threshold", "words"),
     [
-        ("min_orders", 1, 3, "needs 2 more covered orders in 6 months"),
-        ("min_orders", 2, 3, "needs 1 more covered order in 6 months"),
-        ("min_orders", 5, 3, "5 covered orders in 6 months against 3 needed"),
-        ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered GMV in 6 months"),
-        ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered GMV in 6 months"),
-        ("min_gmv", 12000.0, 10000.0, "$12,000 covered GMV in 6 months against $10,000 needed"),
-        ("on_time", 6 / 7, 0.9, "on-time 86% against 90%"),
-        ("on_time", 0.899, 0.9, "on-time 89.9% against 90.0%"),
+        ("min_orders", 1, 3, "needs 2 more covered deals in 6 months"),
+        ("min_orders", 2, 3, "needs 1 more covered deal in 6 months"),
+        ("min_orders", 5, 3, "5 covered deals in 6 months against 3 needed"),
+        ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered deal value in 6 months"),
+        ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered deal value in 6 months"),
+        ("min_gmv", 12000.0, 10000.0, "$12,000 covered deal value in 6 months against $10,000 needed"),
+        ("on_time", 6 / 7, 0.9, "on-time 85.7% against 90%"),  # 85.714…: one decimal
+        ("on_time", 0.899, 0.9, "on-time 89.9% against 90%"),
+        ("on_time", 0.8996, 0.9, "on-time 89.9% against 90%"),  # fails: never rounded up to 90.0%
+        ("on_time", 0.9056, 0.9055, "on-time 90.56% against 90.55%"),  # passes an off-grid threshold
         ("on_time", None, 0.9, "no covered shipments due in 6 months: fails"),
         ("account_age", 140.0, 180, "account is 40 days too young"),
         ("account_age", 179.5, 180, "account is 1 day too young"),
-        ("account_age", 400.25, 180, "account is 400 days old against 180 needed"),
+        ("account_age", 400.25, 180, "account is 400 days old against 180 days needed"),
         ("response_time", 30.0, 24.0, "median reply 30.0 h against 24 h"),
         ("response_time", None, 24.0, "no answered inquiries in 30 days: passes"),
         ("response_rate", None, 0.7, "no inquiries to answer: passes"),
-        ("response_rate", 0.5, 0.7, "replied within 24 h to 50% of inquiries against 70%"),
-        ("claims", 0.1, 0.05, "upheld claims on 10% of covered deals against at most 5%"),
+        ("response_rate", 0.5, 0.7, "replied within 24 h to 50.0% of inquiries against 70%"),
+        ("response_rate", 0.962, 0.7, "replied within 24 h to 96.2% of inquiries against 70%"),
+        ("claims", 0.1, 0.05, "upheld claims on 10.0% of covered deals against at most 5%"),
+        ("claims", 0.05004, 0.05, "upheld claims on 5.1% of covered deals against at most 5%"),  # fails: up
         ("claims", None, 0.05, "no covered deals in 6 months, so no claim rate: fails"),
     ],
 )
-def test_explain_says_value_threshold_and_distance(rule, value, threshold, words):
-    assert explain(RULE[rule], value, threshold) == words
+def test_rule_sentence_says_value_threshold_and_distance(rule, value, threshold, words):
+    policy = replace(DEFAULT_POLICY, **{RULE[rule].threshold: threshold})
+    assert rule_sentence(RULE[rule], value, policy) == words
 
 
 def test_passes_agrees_with_the_policy_engine_at_the_edges():
@@ -129,7 +175,7 @@ def test_passes_agrees_with_the_policy_engine_at_the_edges():
     )
     failed = evaluate(features, DEFAULT_POLICY)["failed_rules"].to_list()
     for row, engine_failed in zip(features.iter_rows(named=True), failed, strict=True):
-        mine = [r.name for r in RULES if not passes(r, row[r.feature], getattr(DEFAULT_POLICY, r.threshold))]
+        mine = [r.name for r in RULES if not passes(r, row[r.feature], DEFAULT_POLICY)]
         assert ";".join(mine) == engine_failed
     assert failed == ["", "account_age;min_orders;min_gmv;on_time;response_rate", "claims;response_time"]
 
@@ -149,11 +195,12 @@ def test_explain_rules_uses_the_policy_thresholds():
     assert table.columns == ["rule", "value", "threshold", "result", "in_plain_words"]
     assert table["result"].to_list() == ["passes", "fails", "passes", "passes", "passes", "passes", "fails"]
     assert table["threshold"].to_list()[1] == "≥ 5"
-    assert table["in_plain_words"].to_list()[1] == "needs 1 more covered order in 6 months"
+    assert table["in_plain_words"].to_list()[1] == "needs 1 more covered deal in 6 months"
+    assert table["value"].to_list()[0] == "200 days" and table["threshold"].to_list()[0] == "≥ 180 days"
     assert table["value"].to_list()[5] == "—"
     assert table["in_plain_words"].to_list()[6] == "median reply 13.0 h against 12 h"
     assert badge_reason(row, "not_qualified", policy) == (
-        "Not qualified: fails 2 rules (covered orders, 6 months; median reply time, 30 days)."
+        "Not qualified: fails 2 rules (covered deals, 6 months; median reply time, 30 days)."
     )
 
 
@@ -192,3 +239,40 @@ def test_compare_table_is_metrics_by_suppliers():
     assert by_metric["Replies within 24 h, 30 days"] == ("50.0%", "—")
     assert by_metric["Median reply time, 30 days"] == ("3.5 h", "—")
     assert by_metric["Amount left"] == ("$7,500", "−$100")
+
+
+def test_policy_differences_and_audit_changes_in_words():
+    from ui.explain import audit_change, policy_differences
+
+    assert policy_differences({"min_on_time_rate": 0.9}, {"min_on_time_rate": 0.925, "open_countries": ["*"]}) == [
+        "Open countries CN → every country",
+        "Minimum on-time shipping 90% → 92.5%",
+    ]
+    after = json.dumps({"version": 1, "policy": {**Policy().to_dict(), "min_gmv_6m_usd": 12500.5}})
+    assert audit_change("save", None, after) == (
+        "Version 1, against the contract default: Minimum covered deal value, 6 months $10,000 → $12,500.50."
+    )
+    before = json.dumps({"version": 1, "note": "a", "policy": {"max_median_response_hours": 24.0}})
+    after = json.dumps({"version": 2, "note": "b", "policy": {"max_median_response_hours": 12.5}})
+    assert audit_change("update", before, after) == (
+        "Version 1 → 2: Maximum median reply time 24 h → 12.5 h; note changed."
+    )
+    assert audit_change("mark_current", '{"current": null}', '{"current": "Strict", "version": 2}') == (
+        "Current policy: Strict (version 2); before: the contract default."
+    )
+    assert audit_change("update", "not json", "{}") == "Version ? → ?: no value changed."
+
+
+def test_error_words_name_the_field_by_its_label():
+    from policy.policy import PolicyError
+    from ui.explain import error_words
+
+    assert error_words(PolicyError("amount_floor_usd", "must be at most the cap")) == (
+        "Amount floor: must be at most the cap"
+    )
+    assert error_words("actor: is required") == "Who: is required"
+    assert error_words("name: is required") == "Policy name: is required"
+    assert error_words("min_on_time_rate: expected a number between 0 and 1") == (
+        "Minimum on-time shipping: expected a number between 0 and 1"
+    )
+    assert error_words("something odd happened") == "something odd happened"

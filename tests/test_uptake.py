@@ -30,6 +30,8 @@ from queries.uptake import (
     uptake_breakdown,
     uptake_series,
 )
+from queries.windows import activity_bound
+from queries.windows import default_as_of as windows_default_as_of
 from tests.warehouse import load_rows
 
 D = datetime
@@ -108,7 +110,7 @@ def test_freshness_of_an_empty_and_a_filled_warehouse(engine, monkeypatch):
     load_rows(engine, {"suppliers": [{"supplier_id": 1}]})
     with engine.connect() as conn:
         empty = fetch_freshness(conn)
-    assert empty == {"latest_order_at": None, "latest_activity_at": None}
+    assert empty == {"latest_order_at": None, "latest_activity_at": None, "ignored_after": None}
     # Without data, today in UTC, even where the local day is already the 16th.
     monkeypatch.setattr(uptake_module, "datetime", _LastMicrosecondOf2026_03_15)
     assert default_as_of(empty) == date(2026, 3, 15)
@@ -137,8 +139,63 @@ def test_freshness_of_an_empty_and_a_filled_warehouse(engine, monkeypatch):
     with engine.connect() as conn:
         fresh = fetch_freshness(conn)
     # Latest placed_at is order 2's 2026-03-05; the latest of every timestamp is the claim's resolution.
-    assert fresh == {"latest_order_at": D(2026, 3, 5), "latest_activity_at": D(2026, 3, 20, 23, 59)}
+    assert fresh == {
+        "latest_order_at": D(2026, 3, 5),
+        "latest_activity_at": D(2026, 3, 20, 23, 59),
+        "ignored_after": None,
+    }
     assert default_as_of(fresh) == date(2026, 3, 21)
+
+
+@pytest.mark.parametrize("placeholder", [D(9999, 12, 31, 23, 59, 59), D(2204, 3, 1)])
+def test_a_far_future_timestamp_does_not_move_the_default_as_of(engine, placeholder):
+    load_rows(
+        engine,
+        {
+            "suppliers": [{"supplier_id": 1}],
+            "orders": [
+                _order(1, 1, D(2024, 6, 1), "10.00", placed_at=D(2024, 5, 20)),
+                _order(2, 1, None, "9.00", placed_at=D(2024, 6, 5, 10), status="open"),
+            ],
+            "claims": [
+                {
+                    "claim_id": 1,
+                    "order_id": 1,
+                    "filed_at": D(2024, 6, 10),
+                    "reason": "late_shipment",
+                    "status": "rejected",
+                    "resolved_at": D(2024, 6, 12, 8),
+                },
+                {
+                    "claim_id": 2,
+                    "order_id": 1,
+                    "filed_at": D(2024, 6, 11),
+                    "reason": "late_shipment",
+                    "status": "rejected",
+                    "resolved_at": placeholder,
+                },
+            ],
+        },
+    )
+    with engine.connect() as conn:
+        fresh = fetch_freshness(conn)
+    # Only events up to a year after the latest order (2024-06-05 10:00) count: claim 1's resolution is last.
+    assert fresh == {
+        "latest_order_at": D(2024, 6, 5, 10),
+        "latest_activity_at": D(2024, 6, 12, 8),
+        "ignored_after": D(2025, 6, 5, 10),
+    }
+    assert default_as_of(fresh) == date(2024, 6, 13)  # the day after the data's last believable event
+
+
+def test_activity_bound_and_the_day_after_the_last_event():
+    assert activity_bound(D(2024, 6, 5, 10)) == D(2025, 6, 5, 10)
+    assert activity_bound(None) == D(2100, 1, 1)
+    assert activity_bound(D(9999, 12, 31)) == D(2100, 1, 1)  # no overflow
+    assert windows_default_as_of(D(2024, 6, 12, 8), date(2030, 1, 1)) == date(2024, 6, 13)
+    assert windows_default_as_of(D(2024, 6, 12, 0, 0), date(2030, 1, 1)) == date(2024, 6, 13)
+    assert windows_default_as_of(None, date(2030, 1, 1)) == date(2030, 1, 1)
+    assert windows_default_as_of(D(9999, 12, 31, 23, 59), date(2030, 1, 1)) == date(2100, 1, 2)
 
 
 # ---------------------------------------------------------------------------------------------- history
@@ -363,8 +420,11 @@ def test_statements_compile_for_every_engine():
             history_suppliers_statement(),
             program_monthly_statement(),
             freshness_statement(),
+            freshness_statement(bound=True),
         ):
             assert "SELECT" in str(statement.compile(dialect=dialect))
+        bounded = freshness_statement(bound=True).compile(dialect=dialect)
+        assert set(bounded.params) == {"activity_bound"}  # the bound is a parameter, never a literal
 
 
 # ---------------------------------------------------------------------------------------------- uptake
@@ -521,3 +581,12 @@ def test_program_monthly_by_hand(engine):
             "claims_not_delivered": 0, "refunds_usd": 0.0,
         },
     ]  # fmt: skip
+
+
+def test_covered_share_by_hand():
+    from queries.uptake import covered_share
+
+    rows = pl.DataFrame({"covered_gmv_usd": [3000.0, 1000.0, 0.0], "gmv_usd": [4000.0, 1000.0, 3000.0]})
+    assert covered_share(rows) == pytest.approx(4000 / 8000)  # 0.5
+    assert covered_share(rows.clear()) is None
+    assert covered_share(pl.DataFrame({"covered_gmv_usd": [0.0], "gmv_usd": [0.0]})) is None

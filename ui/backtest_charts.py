@@ -9,19 +9,28 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from ui import format as fmt
+
 POLICY_COLORS = ("#1565c0", "#ef6c00")  # current, what-if
-AXIS_FORMATS = {"percent": ".1%", "money": "$,.2f", "count": ",d"}
+HOVER_FORMATS = {"percent": ".1%", "money": "$,.2f", "count": ",d"}
+# Below the x-axis title, never over it (issue 11: legends covered the axis titles).
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0}
+
+
+def _y_axis(values: list, y_format: str) -> dict:
+    if y_format == "percent":
+        present = [v for v in values if v is not None]
+        return fmt.percent_axis(present, low=0.0, high=max(present, default=1.0))
+    if y_format == "money":
+        return fmt.money_axis(values)
+    return fmt.count_axis(values)
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, y_format: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0.0},
-        height=360,
-    )
+    fig.update_layout(title={"text": title}, margin={"l": 10, "r": 10, "t": 50, "b": 110}, legend=LEGEND, height=400)
+    values = [v for trace in fig.data for v in (trace.y or ())]
     fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text=y_title, tickformat=AXIS_FORMATS[y_format], rangemode="tozero")
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", **_y_axis(values, y_format))
     return fig
 
 
@@ -31,12 +40,15 @@ def series_figure(
     title: str,
     y_title: str,
     y_format: str = "percent",
+    hover_note: str = "",
 ) -> go.Figure:
     """One line per (policy, column) over `as_of`: `lines` is [(column, label)], the first solid, the rest dashed.
 
     Each frame of `series` is backtest_series output (as_of plus the named columns). Null values (no
-    covered deals after that A0) leave a gap. y_format: "percent", "money" or "count".
+    covered deals after that A0) leave a gap. y_format: "percent", "money" or "count". `hover_note` is
+    added to every hover (e.g. why a share can exceed 100 %).
     """
+    note = f"<br>{hover_note}" if hover_note else ""
     fig = go.Figure()
     for (policy, frame), color in zip(series.items(), POLICY_COLORS, strict=False):
         for i, (column, label) in enumerate(lines):
@@ -47,18 +59,25 @@ def series_figure(
                     mode="lines+markers",
                     name=f"{label} · {policy}",
                     line={"color": color, "dash": "solid" if i == 0 else "dash"},
+                    hovertemplate=f"{label} · {policy}: %{{y:{HOVER_FORMATS[y_format]}}}{note}<extra></extra>",
                 )
             )
     fig.update_layout(hovermode="x unified")
     return _layout(fig, title, "A0 (monthly assessment)", y_title, y_format)
 
 
-def tradeoff_figure(curves: Mapping[str, pl.DataFrame], points: Mapping[str, dict], threshold_label: str) -> go.Figure:
+def tradeoff_figure(
+    curves: Mapping[str, pl.DataFrame],
+    points: Mapping[str, dict],
+    threshold_label: str,
+    show_value=lambda v: f"{v:,.4g}",
+) -> go.Figure:
     """Qualified suppliers (x) against the holders' refunds per covered deal (y) while a threshold is swept.
 
     curves: {policy: tradeoff_curve output (value, qualified, holder_refunds_per_deal_usd)}, one line
     each, the swept value in the hover. points: {policy: a backtest summary row (holders,
     holder_refunds_per_deal_usd) and "value", the policy's own threshold}, drawn as a star.
+    `show_value` turns a swept threshold into text for the hover (e.g. ui.format.threshold_percent).
     """
     fig = go.Figure()
     for (policy, curve), color in zip(curves.items(), POLICY_COLORS, strict=False):
@@ -66,11 +85,11 @@ def tradeoff_figure(curves: Mapping[str, pl.DataFrame], points: Mapping[str, dic
             go.Scatter(
                 x=curve["qualified"].to_list(),
                 y=curve["holder_refunds_per_deal_usd"].to_list(),
-                customdata=curve["value"].to_list(),
+                customdata=[show_value(v) for v in curve["value"].to_list()],
                 mode="lines+markers",
                 name=f"Sweep · {policy}",
                 line={"color": color},
-                hovertemplate=f"{threshold_label} %{{customdata:,.4g}}: %{{x:,}} qualified, "
+                hovertemplate=f"{threshold_label} %{{customdata}}: %{{x:,}} qualified, "
                 "%{y:$,.2f} refunds per covered deal<extra></extra>",
             )
         )
@@ -79,11 +98,11 @@ def tradeoff_figure(curves: Mapping[str, pl.DataFrame], points: Mapping[str, dic
             go.Scatter(
                 x=[point["holders"]],
                 y=[point["holder_refunds_per_deal_usd"]],
-                customdata=[point["value"]],
+                customdata=[show_value(point["value"])],
                 mode="markers",
                 name=policy,
                 marker={"color": color, "symbol": "star", "size": 16, "line": {"width": 1, "color": "white"}},
-                hovertemplate=f"{policy}: {threshold_label} %{{customdata:,.4g}}, %{{x:,}} qualified, "
+                hovertemplate=f"{policy}: {threshold_label} %{{customdata}}, %{{x:,}} qualified, "
                 "%{y:$,.2f} refunds per covered deal<extra></extra>",
             )
         )

@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+import catalogue
 from policy.rules import BADGES
-from ui.explain import BADGE_LABELS
+from ui import format as fmt
 
 BADGE_COLORS = {
     "qualified": "#2e7d32",
@@ -24,14 +25,24 @@ THRESHOLD_COLOR = "#c62828"
 CONFIG = {"displaylogo": False}
 
 
+# The legend sits below the plot, clear of the title above and of the x-axis title (issue 11).
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.28, "xanchor": "left", "x": 0.0}
+MARGIN = {"l": 10, "r": 10, "t": 50, "b": 90}
+
+
 def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
-        hovermode="x unified",
-    )
+    fig.update_layout(title={"text": title}, margin=MARGIN, legend=LEGEND, hovermode="x unified")
     return fig
+
+
+def nothing_to_draw(trends: pl.DataFrame, column: str) -> bool:
+    """True when `column` has no value to plot (an empty frame or only nulls): show a sentence instead."""
+    return trends.is_empty() or column not in trends.columns or trends[column].drop_nulls().is_empty()
+
+
+def empty_sentence(what: str, why: str) -> str:
+    """The sentence that replaces an empty chart: 'No <what> to chart: <why>.'"""
+    return f"No {what} to chart: {why}."
 
 
 def _months(trends: pl.DataFrame) -> list:
@@ -47,7 +58,7 @@ def badge_mix_figure(verdict: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[counts[b] for b in order],
-            y=[BADGE_LABELS[b] for b in order],
+            y=[catalogue.label(b, "badge") for b in order],
             orientation="h",
             marker_color=[BADGE_COLORS[b] for b in order],
             text=[f"{counts[b]:,}" for b in order],
@@ -56,7 +67,7 @@ def badge_mix_figure(verdict: pl.DataFrame) -> go.Figure:
             name="Suppliers",
         )
     )
-    fig.update_xaxes(title_text="Suppliers")
+    fig.update_xaxes(title_text="Suppliers", **fmt.count_axis([counts[b] for b in order]))
     fig.update_yaxes(title_text="Badge", autorange="reversed")
     fig.update_layout(hovermode="closest")
     return _layout(fig, "Badge mix")
@@ -68,14 +79,16 @@ def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
     `trends`: month, deals, value_usd — one row per month, oldest first.
     """
     months = _months(trends)
+    values = trends["value_usd"].to_list()
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Bar(
             x=months,
-            y=trends["value_usd"].to_list(),
-            name="Value (USD)",
+            y=values,
+            customdata=[fmt.money_exact(v) for v in values],
+            name="Covered deal value",
             marker_color=VALUE_COLOR,
-            hovertemplate="$%{y:,.0f}",
+            hovertemplate="%{customdata}",
         ),
         secondary_y=True,
     )
@@ -91,8 +104,12 @@ def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
         secondary_y=False,
     )
     fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="Covered deals", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="Value (USD)", tickprefix="$", rangemode="tozero", showgrid=False, secondary_y=True)
+    fig.update_yaxes(
+        title_text="Covered deals", rangemode="tozero", secondary_y=False, **fmt.count_axis(trends["deals"].to_list())
+    )
+    fig.update_yaxes(
+        title_text="Value (USD)", rangemode="tozero", showgrid=False, secondary_y=True, **fmt.money_axis(values)
+    )
     return _layout(fig, "Covered deals completed per month")
 
 
@@ -118,12 +135,12 @@ def on_time_figure(trends: pl.DataFrame, min_on_time_rate: float) -> go.Figure:
             name="On-time rate",
             mode="lines+markers",
             line={"color": DEAL_COLOR},
-            hovertemplate="%{y:.0%} of %{customdata:,} shipments<extra></extra>",
+            hovertemplate="%{y:.1%} of %{customdata:,} shipments<extra></extra>",
         )
     )
-    _threshold(fig, min_on_time_rate, f"policy minimum {min_on_time_rate:.0%}")
+    _threshold(fig, min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}")
     fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="On-time rate", tickformat=".0%", range=[0, 1.05])
+    fig.update_yaxes(title_text="On-time rate", **fmt.percent_axis(low=0.0, high=1.0))
     return _layout(fig, "On-time shipping per month")
 
 
@@ -144,6 +161,68 @@ def response_time_figure(trends: pl.DataFrame, max_median_response_hours: float)
         )
     )
     _threshold(fig, max_median_response_hours, f"policy maximum {max_median_response_hours:g} h")
+    hours = [h for h in trends["median_response_hours"].to_list() if h is not None] + [max_median_response_hours]
     fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="Median reply (hours)", rangemode="tozero")
+    fig.update_yaxes(title_text="Median reply (hours)", rangemode="tozero", range=[0, max(hours) * 1.1])
     return _layout(fig, "Median time to first reply per month")
+
+
+# ---- making any figure read (also the uptake charts built in ui.lab) ----------------------------------
+
+
+def _axis_key(axis: str) -> str:
+    """'y' → 'yaxis', 'y2' → 'yaxis2', 'x' → 'xaxis'."""
+    return f"{axis[0]}axis{axis[1:]}"
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list:
+    letter = axis[0]
+    out = []
+    for trace in fig.data:
+        if (getattr(trace, f"{letter}axis", None) or letter) == axis:
+            out.extend(v for v in (getattr(trace, letter) or ()) if v is not None)
+    return out
+
+
+def readable(
+    fig: go.Figure,
+    *,
+    money_axes: tuple[str, ...] = (),
+    percent_axes: tuple[str, ...] = (),
+    count_axes: tuple[str, ...] = (),
+) -> go.Figure:
+    """`fig` with its legend below the plot (clear of title and axes), money axes at round ticks labelled with
+    at most three significant digits ('$1.28M', never '$1.28308M'), percent axes every 5 or 10 points and
+    count axes at whole round ticks. Axes are named as plotly names them: 'y', 'y2', 'x'."""
+    fig.update_layout(legend=LEGEND, margin=MARGIN)
+    for axis in money_axes:
+        fig.update_layout({_axis_key(axis): fmt.money_axis(_axis_values(fig, axis))})
+    for axis in percent_axes:
+        values = _axis_values(fig, axis)
+        fig.update_layout({_axis_key(axis): fmt.percent_axis(values, low=0.0, high=max([1.0, *values]))})
+    for axis in count_axes:
+        fig.update_layout({_axis_key(axis): fmt.count_axis(_axis_values(fig, axis))})
+    return fig
+
+
+def every_category(fig: go.Figure, axis: str = "y", row_height: int = 26) -> go.Figure:
+    """Show every category label on a category axis (plotly skips some when crowded): explicit ticks, and a
+    height that leaves each category a row."""
+    letter = axis[0]
+    categories = list(dict.fromkeys(v for trace in fig.data for v in (getattr(trace, letter) or ())))
+    fig.update_layout(
+        {_axis_key(axis): {"tickmode": "array", "tickvals": categories, "ticktext": categories, "automargin": True}},
+        height=max(320, 160 + row_height * len(categories) * max(1, len(fig.data))),
+    )
+    return fig
+
+
+def top_with_others(frame: pl.DataFrame, by: str, sort_by: str, n: int = 12, others: str = "Others") -> pl.DataFrame:
+    """The `n` rows with the largest `sort_by` (largest first), then one row named `others` summing every
+    numeric column of the rest (only when there is a rest)."""
+    ranked = frame.sort([sort_by, by], descending=[True, False])
+    if ranked.height <= n:
+        return ranked
+    numbers = [c for c, t in frame.schema.items() if c != by and t.is_numeric()]
+    rest = ranked.slice(n).select(pl.lit(others).alias(by), *(pl.col(c).sum() for c in numbers))
+    return pl.concat([ranked.head(n).select(by, *numbers), rest.cast(ranked.select(by, *numbers).schema)])

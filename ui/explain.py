@@ -4,31 +4,21 @@ Everything here is pure (values in, strings and frames out) so the Supplier vett
 out what these functions say, and the tests can check the words without a server.
 """
 
+import json
 import math
 import re
 
 import polars as pl
 
+import catalogue
 from policy.policy import Policy
-from policy.rules import RULES, Rule
+from policy.rules import RULES, Rule, passes_expr
 from ui import format as fmt
 
-BADGE_LABELS = {
-    "qualified": "Qualified",
-    "not_qualified": "Not qualified",
-    "region_not_open": "Region not open",
-    "not_enrolled": "Not enrolled",
-}
-
-RULE_LABELS = {
-    "account_age": "Account age",
-    "min_orders": "Covered orders, 6 months",
-    "min_gmv": "Covered GMV, 6 months",
-    "on_time": "On-time shipping, 6 months",
-    "claims": "Upheld claim rate, 6 months",
-    "response_rate": "Replies within 24 h, 30 days",
-    "response_time": "Median reply time, 30 days",
-}
+# The catalogue's words (kept under these names for the pages that read them).
+BADGE_LABELS = catalogue.labels("badge")
+RULE_LABELS = catalogue.labels("rule")
+RULE_ORDER = {rule.name: i for i, rule in enumerate(RULES)}
 
 # What a null value means for each rule that can be null (PRODUCT.md: on_time and claims fail, replies pass).
 NULL_WORDS = {
@@ -46,8 +36,7 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+_missing = fmt.missing
 
 
 def _plural(n: int, word: str) -> str:
@@ -65,100 +54,79 @@ def _money_exact(value: float) -> str:
     return fmt.money(value, cents=value != int(value))
 
 
-def _percent_pair(value: float, threshold: float) -> tuple[str, str]:
-    """Both rates with the fewest decimals (0 to 2) that still tell different values apart."""
-    for digits in (0, 1, 2):
-        shown = fmt.percent(value, digits), fmt.percent(threshold, digits)
-        if shown[0] != shown[1] or value == threshold:
-            return shown
-    return shown
-
-
 def _hours_plain(value: float) -> str:
     return f"{value:g} h"
 
 
-def margin(rule: Rule, value, threshold: float) -> float | None:
-    """How far `value` is from `threshold` in the rule's unit (≥ 0 passes); None when there is no value.
-
-    The same arithmetic as policy.rules.margin_expr, for one supplier.
-    """
-    if _missing(value):
-        return None
-    return float(value) - float(threshold) if rule.kind == "min" else float(threshold) - float(value)
+def passes(rule: Rule, value, policy: Policy) -> bool:
+    """Whether one supplier's `value` passes `rule` under `policy`: policy.rules.passes_expr on a one-row
+    frame, so the engine and the words never disagree (a null passes or fails as PRODUCT.md says)."""
+    frame = pl.DataFrame({rule.feature: [None if _missing(value) else float(value)]}, schema={rule.feature: pl.Float64})
+    return bool(frame.select(passes_expr(rule, policy).fill_null(False)).item())
 
 
-def passes(rule: Rule, value, threshold: float) -> bool:
-    """Whether `value` passes the rule at `threshold`; a null value passes or fails as PRODUCT.md says."""
-    m = margin(rule, value, threshold)
-    if m is None:
-        return bool(rule.null_passes)
-    return m >= 0
+def rule_sentence(rule: Rule, value, policy: Policy) -> str:
+    """One plain sentence on one rule for one supplier: its value, the threshold and, when it fails, the distance.
 
-
-def explain(rule: Rule, value, threshold: float) -> str:
-    """One plain sentence: the supplier's value, the threshold and, when it fails, the distance.
-
-    E.g. "needs 2 more covered orders in 6 months", "on-time 86% against 90%",
+    E.g. "needs 2 more covered deals in 6 months", "on-time 85.7% against 90%",
     "account is 40 days too young", "no inquiries to answer: passes".
     """
     if _missing(value):
         return NULL_WORDS.get(rule.name, "no value: fails")
+    threshold = float(getattr(policy, rule.threshold))
+    ok = passes(rule, value, policy)
     value = float(value)
-    threshold = float(threshold)
-    ok = passes(rule, value, threshold)
     if rule.name == "account_age":
         if ok:
-            return f"account is {fmt.count(math.floor(round(value, 6)))} days old against {fmt.count(threshold)} needed"
+            return f"account is {fmt.days(value)} old against {fmt.days(threshold)} needed"
         return f"account is {_plural(_whole_up(threshold - value), 'day')} too young"
     if rule.name == "min_orders":
         if ok:
-            return f"{_plural(int(value), 'covered order')} in 6 months against {fmt.count(threshold)} needed"
+            return f"{_plural(int(value), 'covered deal')} in 6 months against {fmt.count(threshold)} needed"
         gap = _whole_up(threshold - value)
-        return f"needs {gap:,} more covered {'order' if gap == 1 else 'orders'} in 6 months"
+        return f"needs {gap:,} more covered {'deal' if gap == 1 else 'deals'} in 6 months"
     if rule.name == "min_gmv":
         if ok:
-            return f"{_money_exact(value)} covered GMV in 6 months against {_money_exact(threshold)} needed"
-        return f"needs {_money_exact(threshold - value)} more covered GMV in 6 months"
+            return f"{_money_exact(value)} covered deal value in 6 months against {_money_exact(threshold)} needed"
+        return f"needs {_money_exact(threshold - value)} more covered deal value in 6 months"
+    shown = fmt.rate_against(value, threshold, rule.kind) if rule.unit == "rate" else fmt.hours(value)
+    limit = fmt.threshold_percent(threshold) if rule.unit == "rate" else _hours_plain(threshold)
     if rule.name == "on_time":
-        shown, limit = _percent_pair(value, threshold)
         return f"on-time {shown} against {limit}"
     if rule.name == "claims":
-        shown, limit = _percent_pair(value, threshold)
         return f"upheld claims on {shown} of covered deals against at most {limit}"
     if rule.name == "response_rate":
-        shown, limit = _percent_pair(value, threshold)
         return f"replied within 24 h to {shown} of inquiries against {limit}"
     if rule.name == "response_time":
-        return f"median reply {fmt.hours(value)} against {_hours_plain(threshold)}"
-    return f"{value:g} against {threshold:g}"
+        return f"median reply {shown} against {limit}"
+    return f"{value:g} against {threshold:g}"  # pragma: no cover - every rule is named above
 
 
-def _value_text(rule: Rule, value) -> str:
+def _value_text(rule: Rule, value, threshold: float) -> str:
     if _missing(value):
         return fmt.NULL
     if rule.unit == "days":
-        return f"{value:,.1f} days"
+        return fmt.days(value)
     if rule.unit == "orders":
         return fmt.count(value)
     if rule.unit == "USD":
-        return fmt.money(value, cents=True)
+        return _money_exact(value)
     if rule.unit == "hours":
         return fmt.hours(value)
-    return fmt.percent(value)
+    return fmt.rate_against(value, threshold, rule.kind)
 
 
 def _threshold_text(rule: Rule, threshold: float) -> str:
     prefix = "≥ " if rule.kind == "min" else "≤ "
     if rule.unit == "days":
-        return f"{prefix}{fmt.count(threshold)} days"
+        return prefix + fmt.days(threshold)
     if rule.unit == "orders":
         return prefix + fmt.count(threshold)
     if rule.unit == "USD":
         return prefix + _money_exact(threshold)
     if rule.unit == "hours":
         return prefix + _hours_plain(threshold)
-    return prefix + fmt.percent(threshold, 0 if round(threshold * 100, 6).is_integer() else 1)
+    return prefix + fmt.threshold_percent(threshold)
 
 
 def explain_rules(supplier: dict, policy: Policy) -> pl.DataFrame:
@@ -170,10 +138,10 @@ def explain_rules(supplier: dict, policy: Policy) -> pl.DataFrame:
         rows.append(
             {
                 "rule": RULE_LABELS[rule.name],
-                "value": _value_text(rule, value),
+                "value": _value_text(rule, value, threshold),
                 "threshold": _threshold_text(rule, threshold),
-                "result": "passes" if passes(rule, value, threshold) else "fails",
-                "in_plain_words": explain(rule, value, threshold),
+                "result": "passes" if passes(rule, value, policy) else "fails",
+                "in_plain_words": rule_sentence(rule, value, policy),
             }
         )
     return pl.DataFrame(
@@ -186,39 +154,35 @@ def badge_reason(supplier: dict, badge: str, policy: Policy) -> str:
     if badge == "not_enrolled":
         return "Not enrolled: the supplier has not opted in to Trade Assurance (participation is voluntary)."
     if badge == "region_not_open":
-        opened = ", ".join(policy.open_countries)
+        opened = "every country" if "*" in policy.open_countries else ", ".join(policy.open_countries)
         return (
             f"Region not open: the program is not open to suppliers in {supplier.get('country_code')} (open: {opened})."
         )
-    failed = [
-        RULE_LABELS[rule.name].lower()
-        for rule in RULES
-        if not passes(rule, supplier.get(rule.feature), getattr(policy, rule.threshold))
-    ]
+    failed = [RULE_LABELS[rule.name].lower() for rule in RULES if not passes(rule, supplier.get(rule.feature), policy)]
     if badge == "qualified":
         return "Qualified: passes every rule of the policy."
     return f"Not qualified: fails {_plural(len(failed), 'rule')} ({'; '.join(failed)})."
 
 
-# The comparison table: (row label, column, formatter), in reading order.
-COMPARE_ROWS = (
-    ("Supplier id", "supplier_id", fmt.count),
-    ("Country", "country_code", str),
-    ("Category", "category", str),
-    ("Badge", "badge", lambda b: BADGE_LABELS.get(b, str(b))),
-    ("Covered deals, 12 months", "deals_12m", fmt.count),
-    ("Covered deal value, 12 months", "value_12m_usd", fmt.money),
-    ("Covered orders, 6 months", "orders_6m", fmt.count),
-    ("Covered GMV, 6 months", "gmv_6m_usd", fmt.money),
-    ("Replies within 24 h, 30 days", "response_rate_30d", fmt.percent),
-    ("Median reply time, 30 days", "median_response_hours_30d", fmt.hours),
-    ("On-time shipping, 6 months", "on_time_rate_6m", fmt.percent),
-    ("Claims, 12 months", "claims_12m", fmt.count),
-    ("Upheld claim rate, 6 months", "claim_rate_6m", fmt.percent),
-    ("Refunds, 12 months", "refunds_12m_usd", fmt.money),
-    ("Trade Assurance Amount", "ta_amount_usd", fmt.money),
-    ("Open exposure", "open_exposure_usd", fmt.money),
-    ("Amount left", "amount_left_usd", fmt.money),
+# The comparison table's rows, in reading order: catalogue codes, shown with the catalogue's label and format.
+COMPARE_CODES = (
+    "supplier_id",
+    "country_code",
+    "category",
+    "badge",
+    "deals_12m",
+    "value_12m_usd",
+    "orders_6m",
+    "gmv_6m_usd",
+    "response_rate_30d",
+    "median_response_hours_30d",
+    "on_time_rate_6m",
+    "claims_12m",
+    "claim_rate_6m",
+    "refunds_12m_usd",
+    "ta_amount_usd",
+    "open_exposure_usd",
+    "amount_left_usd",
 )
 
 
@@ -229,8 +193,127 @@ def supplier_label(supplier_id: int, name: str) -> str:
 
 def compare_table(suppliers: pl.DataFrame) -> pl.DataFrame:
     """Metrics × suppliers: a 'metric' column, then one text column per supplier row, in the given order."""
-    columns = {"metric": [label for label, _, _ in COMPARE_ROWS]}
+    columns = {"metric": [catalogue.label(code) for code in COMPARE_CODES]}
     for row in suppliers.iter_rows(named=True):
         header = supplier_label(row["supplier_id"], row["name"])
-        columns[header] = [fmt.NULL if _missing(row.get(col)) else show(row[col]) for _, col, show in COMPARE_ROWS]
+        columns[header] = [fmt.show(code, row.get(code)) for code in COMPARE_CODES]
     return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+# ---- policies in words (the audit trail, comparisons) ---------------------------------------------------
+
+
+def policy_value_text(key: str, value) -> str:
+    """One policy value in the catalogue's format for its key: '90%', '$10,000', '180 days', 'CN, VN'."""
+    if _missing(value):
+        return fmt.NULL
+    if key == "open_countries":
+        countries = list(value) if isinstance(value, list | tuple) else [str(value)]
+        return "every country" if "*" in countries else (", ".join(map(str, countries)) or "no country")
+    kind = catalogue.kind(key, "policy") if catalogue.has(key, "policy") else "number"
+    if kind == "rate":
+        return fmt.threshold_percent(value)
+    if kind == "money":
+        return _money_exact(float(value))
+    if kind == "hours":
+        return _hours_plain(float(value))
+    if kind == "days":
+        return fmt.days(value)
+    if kind == "count":
+        return fmt.count(value)
+    return fmt.number(value)
+
+
+def policy_differences(before: dict, after: dict) -> list[str]:
+    """'<label> <before> → <after>' for every policy key whose value differs, in the catalogue's order;
+    a key missing on one side is read as the contract default."""
+    defaults = Policy().to_dict()
+    out = []
+    for key in catalogue.codes("policy"):
+        a, b = before.get(key, defaults.get(key)), after.get(key, defaults.get(key))
+        if (list(a) if isinstance(a, list | tuple) else a) != (list(b) if isinstance(b, list | tuple) else b):
+            out.append(f"{catalogue.label(key, 'policy')} {policy_value_text(key, a)} → {policy_value_text(key, b)}")
+    return out
+
+
+def _json(text) -> dict:
+    if _missing(text):
+        return {}
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def audit_change(action: str, before, after) -> str:
+    """One audit row's change in words, from its before/after JSON snapshots (store.policies)."""
+    b, a = _json(before), _json(after)
+    if action == "mark_current":
+        was = b.get("current")
+        now = f"{a.get('current')} (version {a.get('version')})" if a.get("current") else "the contract default"
+        return f"Current policy: {now}; before: {was if was else 'the contract default'}."
+    policy_after = a.get("policy") or {}
+    if action == "save":
+        changes = policy_differences(Policy().to_dict(), policy_after)
+        what = "; ".join(changes) if changes else "the same values as the contract default"
+        return f"Version {a.get('version', 1)}, against the contract default: {what}."
+    changes = policy_differences(b.get("policy") or {}, policy_after)
+    if b.get("note") != a.get("note"):
+        changes.append("note changed")
+    what = "; ".join(changes) if changes else "no value changed"
+    return f"Version {b.get('version', '?')} → {a.get('version', '?')}: {what}."
+
+
+def no_holders_reason(scored: pl.DataFrame, policy: Policy) -> str:
+    """Why no supplier holds the badge, in one sentence, from an evaluated view (country_code, enrolled,
+    badge, failed_rules): nobody enrolled, no enrolled supplier in an open country, or rules no one passes."""
+    enrolled = scored.filter(pl.col("badge").cast(pl.String) != "not_enrolled")
+    opened = policy_value_text("open_countries", list(policy.open_countries))
+    if enrolled.is_empty():
+        return "No supplier in this view has enrolled in Trade Assurance yet, so none can hold the badge."
+    in_open = enrolled.filter(pl.col("badge").cast(pl.String) != "region_not_open")
+    if in_open.is_empty():
+        countries = enrolled.group_by("country_code").len().sort(["len", "country_code"], descending=[True, False])
+        named = countries["country_code"].head(5).to_list()
+        more = f" and {countries.height - 5} more" if countries.height > 5 else ""
+        return (
+            f"No enrolled supplier is in an open country: the policy opens {opened}, and the "
+            f"{_plural(enrolled.height, 'enrolled supplier')} here are in {', '.join(map(str, named))}{more}. "
+            "Open their countries in the Policy lab to see who would qualify."
+        )
+    fails = (
+        in_open.select(pl.col("failed_rules").str.split(";"))
+        .explode("failed_rules")
+        .filter(pl.col("failed_rules") != "")
+        .group_by("failed_rules")
+        .len()
+        .with_columns(pl.col("failed_rules").replace_strict(RULE_ORDER, default=len(RULES)).alias("order"))
+        .sort(["len", "order"], descending=[True, False])
+    )
+    top = (
+        f" The rule failed most often: {catalogue.label(fails['failed_rules'][0], 'rule')} "
+        f"({_plural(int(fails['len'][0]), 'supplier')})."
+        if fails.height
+        else ""
+    )
+    return (
+        f"All {_plural(in_open.height, 'enrolled supplier')} in an open country ({opened}) fail at least one "
+        f"rule of the policy.{top} Try other thresholds in the Policy lab."
+    )
+
+
+def error_words(error) -> str:
+    """A validation message for people: a leading catalogue code ('amount_floor_usd: must be …', 'actor: is
+    required') becomes its label ('Amount floor: must be …'); other messages are returned as they are."""
+    text = str(error)
+    code, sep, rest = text.partition(": ")
+    if sep and code in _PEOPLE_FIELDS:  # before the catalogue: a policy's name is not a supplier's
+        return f"{_PEOPLE_FIELDS[code]}: {rest}"
+    if sep and catalogue.has(code):
+        return f"{catalogue.label(code)}: {rest}"
+    return text
+
+
+# Fields of a saved policy and its audit trail that messages name (store.policies).
+_PEOPLE_FIELDS = {"name": "Policy name", "author": "Author", "actor": "Who", "note": "Note"}

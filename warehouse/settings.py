@@ -8,6 +8,7 @@ DEFAULT_WAREHOUSE_PATH = REPO / "data" / "warehouse.duckdb"
 DEFAULT_WAREHOUSE_URL = f"duckdb:///{DEFAULT_WAREHOUSE_PATH}"
 DEFAULT_APP_DB_URL = f"sqlite:///{REPO / 'data' / 'app.sqlite'}"
 DEFAULT_ROLES_FILE = REPO / "config" / "roles.toml"
+DEFAULT_PUBLISH_DIR = REPO / "data" / "storefront"
 
 # name -> one line for the README's table of settings (tests check the README lists every one).
 SETTINGS = {
@@ -18,9 +19,14 @@ SETTINGS = {
     "TRUST_STATEMENT_TIMEOUT_S": "seconds a dashboard query may run before it is stopped (default 60)",
     "TRUST_ROLES_FILE": "the role map (default config/roles.toml)",
     "TRUST_DEMO_ROLE": "in local demo mode (no [auth]), the role everyone gets (default admin)",
+    "TRUST_PUBLISH_DIR": "the folder the Assessments page writes storefront feeds to (default data/storefront)",
     "TRUST_WAREHOUSE_NAME": (
         "the name saved policies, the current mark, assessments and the audit trail are kept under "
         "(default: the warehouse URL without its password)"
+    ),
+    "TRUST_SERVING_DIR": (
+        "the folder of the serving layer's snapshots (default: serving/ beside a SQLite app database, else "
+        "data/serving)"
     ),
 }
 
@@ -58,3 +64,19 @@ def demo_role() -> str:
 def warehouse_name() -> str | None:
     """$TRUST_WAREHOUSE_NAME, or None."""
     return _get("TRUST_WAREHOUSE_NAME")
+
+
+def publish_dir() -> Path:
+    """$TRUST_PUBLISH_DIR, else data/storefront: where the Assessments page writes storefront feeds."""
+    return Path(_get("TRUST_PUBLISH_DIR") or DEFAULT_PUBLISH_DIR)
+
+
+def serving_dir() -> Path:
+    """$TRUST_SERVING_DIR, else serving/ beside the SQLite app database file, else data/serving."""
+    given = _get("TRUST_SERVING_DIR")
+    if given:
+        return Path(given)
+    app_db = app_db_url()
+    if app_db.startswith("sqlite:///") and app_db != "sqlite:///:memory:":
+        return Path(app_db.removeprefix("sqlite:///")).parent / "serving"
+    return REPO / "data" / "serving"

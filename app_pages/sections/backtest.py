@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import streamlit as st
 
+import catalogue
 from policy import Policy, PolicyError
 from policy.backtest import FlipCounts, backtest_series, backtest_summary, flip_counts, tradeoff_curve
 from policy.rules import RULES
@@ -23,7 +24,7 @@ from queries.uptake import month_starts
 from ui import format as fmt
 from ui.backtest_charts import flips_figure, series_figure, tradeoff_figure
 from ui.charts import CONFIG
-from ui.lab import RULE_LABELS
+from ui.explain import policy_value_text
 
 RESULT = "bt_result"  # (BacktestInputs, {policy label: PolicyBacktest}) of the last run
 CURRENT, WHATIF = "Current policy", "What-if"
@@ -38,7 +39,11 @@ SWEEPS = {
     "min_response_rate": (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
     "max_median_response_hours": (1, 2, 4, 8, 12, 24, 48, 72, 168),
 }
-THRESHOLD_LABELS = {rule.threshold: RULE_LABELS[rule.name] for rule in RULES}
+THRESHOLD_LABELS = {rule.threshold: catalogue.label(rule.threshold, "policy") for rule in RULES}
+AMOUNT_USED_HELP = (
+    "Refunds after A0 ÷ the holder's Trade Assurance Amount at A0; above 100% when the refunds paid "
+    "exceeded the Amount (the Amount caps what the program owes at one time, not the refunds over 182 days)."
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ _FORMATS = {
     "count": fmt.count,
     "percent": fmt.percent,
     "money": fmt.money,
-    "cents": lambda value: fmt.money(value, cents=True),
+    "cents": fmt.money_exact,
 }
 
 
@@ -240,7 +245,13 @@ def render_backtest(view, current_policy: Policy, whatif_policy: Policy | None) 
 def show_results(inputs: BacktestInputs, results: dict[str, PolicyBacktest]) -> None:
     """Draw one run: the side-by-side table at A0, the series, the trade-off curve and the flips."""
     st.markdown(f"**The {OUTCOME_DAYS} days after A0 = {inputs.a0:%Y-%m-%d}**")
-    st.dataframe(side_by_side({p: r.at_a0 for p, r in results.items()}), hide_index=True, key="bt_table")
+    st.dataframe(
+        side_by_side({p: r.at_a0 for p, r in results.items()}),
+        hide_index=True,
+        key="bt_table",
+        column_config={"measure": st.column_config.TextColumn("Measure", width="large")},
+    )
+    st.caption(f"Amount used by refunds: {AMOUNT_USED_HELP}")
     first = results[CURRENT].at_a0
     if not (first["holder_deals"] + first["other_deals"]):
         st.info(
@@ -269,31 +280,54 @@ def show_results(inputs: BacktestInputs, results: dict[str, PolicyBacktest]) -> 
         (
             [("amount_used_median", "Median holder"), ("amount_used_max", "Most-used holder")],
             "Trade Assurance Amount used by refunds",
-            "Refunds / amount",
+            "Refunds ÷ Amount",
             "percent",
         ),
     )
     grid = st.columns(2)
     for i, (lines, title, y_title, y_format) in enumerate(charts):
+        note = "Above 100%: refunds paid exceeded the Trade Assurance Amount." if "amount_used" in lines[0][0] else ""
         grid[i % 2].plotly_chart(
-            series_figure(series, lines, title, y_title, y_format), config=CONFIG, key=f"bt_series_{i}"
+            series_figure(series, lines, title, y_title, y_format, hover_note=note),
+            config=CONFIG,
+            key=f"bt_series_{i}",
         )
 
     label = THRESHOLD_LABELS[inputs.threshold]
     st.markdown("**Trade-off at A0**")
     st.plotly_chart(
-        tradeoff_figure({p: r.curve for p, r in results.items()}, {p: r.point for p, r in results.items()}, label),
+        tradeoff_figure(
+            {p: r.curve for p, r in results.items()},
+            {p: r.point for p, r in results.items()},
+            label,
+            show_value=lambda v: policy_value_text(inputs.threshold, v),
+        ),
         config=CONFIG,
         key="bt_tradeoff",
     )
     st.caption(
-        f"Each line sweeps {label.lower()} over {', '.join(f'{v:g}' for v in SWEEPS[inputs.threshold])} "
+        f"Each line sweeps {label.lower()} over "
+        f"{', '.join(policy_value_text(inputs.threshold, v) for v in SWEEPS[inputs.threshold])} "
         "with the policy's other settings; the stars are the policies themselves (without grace)."
     )
 
     st.markdown("**How often badges flip between monthly assessments**")
-    st.dataframe(flip_table({p: r.flips for p, r in results.items()}), hide_index=True, key="bt_flips_table")
+    flips = flip_table({p: r.flips for p, r in results.items()})
+    st.dataframe(
+        flips,
+        hide_index=True,
+        key="bt_flips_table",
+        column_config={c: st.column_config.TextColumn(c[0].upper() + c[1:]) for c in flips.columns},
+    )
     st.plotly_chart(
         flips_figure({p: r.flips.per_assessment for p, r in results.items()}), config=CONFIG, key="bt_flips"
     )
-    st.caption("Move the grace period slider above, then run the backtest again to see its effect.")
+    graces = {p: r.flips.grace_assessments for p, r in results.items()}
+    if any(graces.values()):
+        st.caption(
+            "With a grace period, a holder that fails keeps the badge for that many assessments: "
+            + "; ".join(f"{p}: {policy_value_text('grace_assessments', g)}" for p, g in graces.items())
+            + "."
+        )
+    else:
+        st.caption("Move the grace period slider above, then run the backtest again to see its effect.")

@@ -14,10 +14,12 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from auth.roles import can
+from auth.session import current_user
 from policy import DEFAULT_POLICY, Policy
 from queries import cached
 from ui.explain import escape_markdown
-from warehouse.connection import describe, resolve_url
+from warehouse.connection import describe, resolve_url, warehouse_key
 
 VIEW_KEY = "_view"
 SUPPLIER_ID = re.compile(r"^[0-9]{1,18}$")  # a whole, non-negative id that fits a 64-bit integer
@@ -42,6 +44,11 @@ class View:
         """Whether next-assessment projections are honest here: no data after the as-of date exists."""
         return self.as_of >= self.data_end
 
+    @property
+    def warehouse_key(self) -> str:
+        """The key this warehouse's saved policies and audit are kept under (store.policies)."""
+        return warehouse_key(self.url)
+
     def filter(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Rows of a per-supplier frame in the selected countries and categories."""
         if self.countries:
@@ -56,12 +63,15 @@ def current_view() -> View:
     return st.session_state[VIEW_KEY]
 
 
-def _current_policy() -> tuple[str, Policy]:
+def _current_policy(url: str) -> tuple[str, Policy]:
     try:
-        from store.policies import current_policy
+        from store.policies import current_policy_status
     except ImportError:  # the app database module is optional for tiny tests
         return "PRODUCT.md default", DEFAULT_POLICY
-    return current_policy()
+    status = current_policy_status(warehouse_key(url))
+    if status.problem and can(current_user().role, "mark_current"):  # the policy owner can fix it
+        st.warning(escape_markdown(status.problem), icon=":material/policy:")
+    return status.name, status.policy
 
 
 def _drop_url_param(key: str, expected: str) -> None:
@@ -108,8 +118,12 @@ def sidebar() -> View:
     _check_as_of_param(default_as_of + timedelta(days=366))
     _check_supplier_param()
     st.sidebar.caption(f"Warehouse: {describe(url)}")
-    latest = fresh["latest_order_at"]
+    latest, last_event = fresh["latest_order_at"], fresh["latest_activity_at"]  # the default's own source
     st.sidebar.caption(f"Latest order: {latest:%Y-%m-%d %H:%M} UTC" if latest else "Latest order: none yet")
+    if last_event:
+        st.sidebar.caption(f"Data through: {last_event:%Y-%m-%d %H:%M} UTC (the as-of date defaults to the day after)")
+    if fresh.get("ignored_after"):
+        st.sidebar.caption(f"Timestamps after {fresh['ignored_after']:%Y-%m-%d} are ignored as mistakes.")
     as_of = st.sidebar.date_input(
         "As-of date",
         value=default_as_of,
@@ -130,7 +144,7 @@ def sidebar() -> View:
     chosen_categories = st.sidebar.multiselect(
         "Categories", categories, key="category", bind="query-params", placeholder="All categories"
     )
-    policy_name, policy = _current_policy()
+    policy_name, policy = _current_policy(url)
     st.sidebar.caption(f"Policy: {policy_name}")
     view = View(
         url=url,

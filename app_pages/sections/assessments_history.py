@@ -1,0 +1,116 @@
+"""The recorded runs and what changed from one run to the one before it (gained, lost, kept under grace,
+Amount changes), with a CSV of the changes. Supplier names come from the warehouse and are shown only in
+tables (never as Markdown)."""
+
+import polars as pl
+import streamlit as st
+
+from app_pages.sections.assessments_run import policy_label
+from app_pages.sections.context import View
+from policy.assess import CHANGES, change_counts, empty_assessment, run_changes
+from store import assessments as store
+from ui import format as fmt
+from ui.export import csv_bytes
+
+CHANGE_LABELS = {
+    "gained": "Gained the badge",
+    "lost": "Lost the badge",
+    "kept_under_grace": "Kept under grace",
+    "amount_changed": "Amount changed",
+}
+RUN_COLUMNS = {
+    "run_id": st.column_config.NumberColumn("Run", format="%d"),
+    "as_of": st.column_config.DateColumn("As of", format="YYYY-MM-DD"),
+    "action": st.column_config.TextColumn("Action"),
+    "policy": st.column_config.TextColumn("Policy"),
+    "grace_assessments": st.column_config.NumberColumn(
+        "Grace", format="%d", help="assessments a failing holder keeps it"
+    ),
+    "holders": st.column_config.NumberColumn("Holders", format="localized"),
+    "kept_under_grace": st.column_config.NumberColumn("Kept under grace", format="localized"),
+    "not_qualified": st.column_config.NumberColumn("Not qualified", format="localized"),
+    "region_not_open": st.column_config.NumberColumn("Region not open", format="localized"),
+    "not_enrolled": st.column_config.NumberColumn("Not enrolled", format="localized"),
+    "total_amount_usd": st.column_config.NumberColumn("Total Amount", format="dollar"),
+    "actor": st.column_config.TextColumn("Who"),
+    "recorded_at": st.column_config.DatetimeColumn("Recorded (UTC)", format="YYYY-MM-DD HH:mm"),
+    "superseded_by": st.column_config.NumberColumn("Superseded by", format="%d"),
+    "published_at": st.column_config.DatetimeColumn("Published (UTC)", format="YYYY-MM-DD HH:mm"),
+}
+CHANGE_COLUMNS = {
+    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
+    "name": st.column_config.TextColumn("Supplier"),
+    "change": st.column_config.TextColumn("Change"),
+    "badge_before": st.column_config.TextColumn("Badge before"),
+    "badge_after": st.column_config.TextColumn("Badge after"),
+    "ta_amount_before_usd": st.column_config.NumberColumn("Amount before", format="dollar"),
+    "ta_amount_after_usd": st.column_config.NumberColumn("Amount after", format="dollar"),
+    "ta_amount_change_usd": st.column_config.NumberColumn("Amount change", format="dollar"),
+    "grace_used": st.column_config.NumberColumn("Grace used", format="%d"),
+    "failed_rules": st.column_config.TextColumn("Failed rules"),
+}
+
+
+def runs_table(runs: pl.DataFrame) -> pl.DataFrame:
+    """The runs as the page lists them: the policy as 'name vN', the columns of RUN_COLUMNS."""
+    named = runs.with_columns(
+        pl.struct("policy_name", "policy_version")
+        .map_elements(lambda p: policy_label(p["policy_name"], p["policy_version"]), return_dtype=pl.String)
+        .alias("policy")
+    )
+    return named.select(list(RUN_COLUMNS))
+
+
+def run_before(runs: pl.DataFrame, run_id: int) -> dict | None:
+    """The run a run is compared with: the latest run no one superseded with an earlier as-of date."""
+    as_of = runs.filter(pl.col("run_id") == run_id)["as_of"].item()
+    earlier = runs.filter(pl.col("superseded_by").is_null(), pl.col("as_of") < as_of).sort("as_of", descending=True)
+    return earlier.row(0, named=True) if not earlier.height == 0 else None
+
+
+def with_names(view: View, changes: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """Changes with each supplier's name, in the sidebar's countries and categories."""
+    joined = changes.join(names, on="supplier_id", how="left", maintain_order="left")
+    return view.filter(joined) if (view.countries or view.categories) else joined
+
+
+def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
+    """The runs table, then a chosen run against the one before it."""
+    st.subheader("Recorded assessments")
+    st.dataframe(runs_table(runs), hide_index=True, key="runs_table", column_config=RUN_COLUMNS)
+
+    st.subheader("What changed")
+    labels = {
+        r["run_id"]: f"Run {r['run_id']} · {r['as_of']:%Y-%m-%d}" + (" · superseded" if r["superseded_by"] else "")
+        for r in runs.iter_rows(named=True)
+    }
+    run_id = st.selectbox("Assessment", list(labels), format_func=labels.get, key="changes_run")
+    before = run_before(runs, run_id)
+    replaced = runs.filter(pl.col("run_id") == run_id)["supersedes"].item()
+    if replaced is not None and st.toggle(f"Compare with run {replaced}, which this run replaced", key="vs_replaced"):
+        before = runs.filter(pl.col("run_id") == replaced).row(0, named=True)
+    if before is None:
+        st.caption("The first assessment on record: every holder counts as gained.")
+        previous = empty_assessment()
+    else:
+        st.caption(f"Compared with run {before['run_id']}, the assessment of {before['as_of']:%Y-%m-%d}.")
+        previous = store.run_rows(before["run_id"])
+    changes = with_names(view, run_changes(previous, store.run_rows(run_id)), names)
+    tally = change_counts(changes)
+    tiles = st.columns(len(CHANGES))
+    for tile, change in zip(tiles, CHANGES, strict=True):
+        tile.metric(CHANGE_LABELS[change], fmt.count(tally[change]))
+    if changes.is_empty():
+        st.info("Nobody's badge or Amount changed between these two assessments.")
+        return
+    shown = changes.select("supplier_id", "name", *[c for c in changes.columns if c not in ("supplier_id", "name")])
+    st.dataframe(shown, hide_index=True, key="changes_table", column_config=CHANGE_COLUMNS)
+    st.download_button(
+        f"Download {fmt.count(shown.height)} changes (CSV)",
+        csv_bytes(shown),
+        file_name=f"assessment_changes_run_{run_id}.csv",
+        mime="text/csv",
+        key="changes_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )

@@ -1,0 +1,76 @@
+"""Published vs live: the storefronts show the latest published assessment; how many holders would differ if
+the warehouse were assessed on today's data under the current policy (grace over the recorded runs), and who."""
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from app_pages.sections.assessments_history import CHANGE_COLUMNS, with_names
+from app_pages.sections.assessments_run import policy_label
+from app_pages.sections.context import View
+from policy.assess import assess, change_counts, run_changes
+from queries import cached
+from store import assessments as store
+from ui import format as fmt
+from ui.explain import escape_markdown
+from ui.export import csv_bytes
+
+
+def live_assessment(view: View, key: str) -> tuple[pl.DataFrame, str]:
+    """The assessment on the data through the end of the warehouse, under the warehouse's current policy,
+    grace applied over the runs recorded before that date; and the policy's label."""
+    name, version, policy = store.policy_for(key)
+    previous = store.previous_assessment(key, view.data_end)
+    return assess(cached.features(view.url, view.data_end), policy, previous), policy_label(name, version)
+
+
+def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
+    """The published assessment against a live one: the number of holders that would differ, and who."""
+    st.subheader("Published vs live")
+    published = store.latest_publication(key)
+    if published is None:
+        st.info("Nothing has been published yet: storefronts show no badge until an assessment is published.")
+        return
+    live, live_policy = live_assessment(view, key)
+    published_rows = store.run_rows(published.run_id)
+    changes = with_names(view, run_changes(published_rows, live), names)
+    differ = changes.filter(pl.col("change").is_in(["gained", "lost"]))
+    tally = change_counts(changes)
+    published_policy = policy_label(published.policy_name, published.policy_version)
+    st.caption(
+        escape_markdown(
+            f"Published {published.published_at:%Y-%m-%d %H:%M} UTC by {published.actor}: run {published.run_id}, "
+            f"the assessment of {published.as_of:%Y-%m-%d} under {published_policy}. Live: if assessed on the data "
+            f"through {view.data_end - timedelta(days=1):%Y-%m-%d} under {live_policy}."
+        )
+    )
+    st.download_button(
+        "Download the published storefront feed (CSV)",
+        store.feed_csv(published_rows).encode("utf-8"),
+        file_name=store.feed_file_name(published.as_of),
+        mime="text/csv",
+        key="feed_csv",
+        on_click="ignore",
+        icon=":material/storefront:",
+    )
+    if published.superseded_by:
+        st.warning(f"Run {published.run_id} was superseded by run {published.superseded_by}; publish that one.")
+    tiles = st.columns(3)
+    tiles[0].metric("Holders that would differ", fmt.count(differ.height))
+    tiles[1].metric("Would gain the badge", fmt.count(tally["gained"]))
+    tiles[2].metric("Would lose the badge", fmt.count(tally["lost"]))
+    if differ.is_empty():
+        st.success("Assessed today, every supplier would keep the published badge standing.")
+        return
+    shown = differ.select("supplier_id", "name", *[c for c in differ.columns if c not in ("supplier_id", "name")])
+    st.dataframe(shown, hide_index=True, key="live_table", column_config=CHANGE_COLUMNS)
+    st.download_button(
+        f"Download {fmt.count(shown.height)} differences (CSV)",
+        csv_bytes(shown),
+        file_name=f"published_vs_live_{view.data_end:%Y-%m-%d}.csv",
+        mime="text/csv",
+        key="live_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )

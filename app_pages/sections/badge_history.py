@@ -1,0 +1,113 @@
+"""The supplier profile's assessment record: the storefront card as published, the published badge beside the
+live standing (and the projection when the page has one), each with its date and policy, and the badge
+timeline over every recorded assessment.
+
+Called by the supplier profile with the supplier's live row (the page's scored frame). Warehouse text and
+names people typed (policy names, actors) are escaped before any Markdown-rendering element.
+"""
+
+from datetime import date
+
+import streamlit as st
+
+from app_pages.sections.assessments_run import policy_label
+from app_pages.sections.context import View
+from store import assessments as store
+from ui import format as fmt
+from ui.assess_charts import CONFIG, badge_timeline_figure
+from ui.explain import escape_markdown
+from warehouse.connection import warehouse_key
+
+
+def _badge_words(row: dict) -> str:
+    words = fmt.word(row["badge"], "badge")
+    return f"{words} (under grace)" if row.get("kept_under_grace") else words
+
+
+def render_storefront_card(view: View, live: dict) -> None:
+    """The storefront trust card with the published figures and the date they were published.
+
+    `live`: the supplier's row on the page (name, supplier_id, country_code, category). Without a
+    publication, or when the supplier was not in it, the card says so: storefronts show no badge then.
+    """
+    found = store.published_row(warehouse_key(view.url), live["supplier_id"])
+    with st.container(border=True, key="storefront_card"):
+        if found is None or found[1] is None:
+            st.caption(
+                "Storefront trust card: no published assessment includes this supplier, so the storefront shows "
+                "no badge. Live figures are below."
+            )
+            st.text(live["name"])
+            return
+        publication, row = found
+        st.caption(
+            escape_markdown(
+                f"Storefront trust card, as buyers see it: published {publication.published_at:%Y-%m-%d} "
+                f"(the assessment of {publication.as_of:%Y-%m-%d} under "
+                f"{policy_label(publication.policy_name, publication.policy_version)})"
+            )
+        )
+        st.text(live["name"])
+        st.text(f"#{live['supplier_id']} · {live['country_code']} · {live['category']}")
+        card = st.columns([1.6, 1, 1, 1, 1])
+        card[0].metric("Badge", _badge_words(row))
+        card[1].metric("Covered deals, 12 months", fmt.count(row["deals_12m"]))
+        card[2].metric("Deal value, 12 months", fmt.money(row["value_12m_usd"]))
+        card[3].metric("Replies within 24 h", fmt.percent(row["response_rate_30d"], 0))
+        card[4].metric("Median reply time", fmt.hours(row["median_response_hours_30d"]))
+
+
+def render_badge_history(view: View, live: dict, projection: tuple[str, date] | None = None) -> None:
+    """Published badge | live standing | projection (badge, assessment date), then the timeline of the record."""
+    key = warehouse_key(view.url)
+    supplier_id = int(live["supplier_id"])
+    st.markdown("**Badge: published, live and on record**")
+    found = store.published_row(key, supplier_id)
+    tiles = st.columns(3 if projection else 2)
+    if found is None:
+        tiles[0].metric("Published badge", "None published", help="No assessment has been published for storefronts.")
+    else:
+        publication, row = found
+        tiles[0].metric(
+            "Published badge",
+            _badge_words(row) if row else "Not in it",
+            help=f"Run {publication.run_id}, published {publication.published_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        tiles[0].caption(
+            escape_markdown(
+                f"Published {publication.published_at:%Y-%m-%d} · assessed {publication.as_of:%Y-%m-%d} · "
+                f"{policy_label(publication.policy_name, publication.policy_version)}"
+                + (f" · Amount {fmt.money(row['ta_amount_usd'])}" if row else "")
+            )
+        )
+    tiles[1].metric("Live standing", fmt.word(live["badge"], "badge"))
+    tiles[1].caption(
+        escape_markdown(
+            f"As of {view.as_of:%Y-%m-%d} · {view.policy_name} · Amount {fmt.money(live['ta_amount_usd'])} "
+            "(no grace: the scorecard)"
+        )
+    )
+    if projection:
+        badge, when = projection
+        tiles[2].metric("Projected badge", fmt.word(badge, "badge"))
+        tiles[2].caption(escape_markdown(f"At the {when:%Y-%m-%d} assessment · {view.policy_name}"))
+
+    history = store.supplier_history(key, supplier_id)
+    if history.is_empty():
+        st.info("No recorded assessment includes this supplier yet: its badge history starts with the next one.")
+        return
+    st.plotly_chart(badge_timeline_figure(history), config=CONFIG, key="badge_timeline")
+    st.dataframe(
+        history.select("as_of", "badge", "kept_under_grace", "ta_amount_usd", "failed_rules", "policy_name", "run_id"),
+        hide_index=True,
+        key="badge_history_table",
+        column_config={
+            "as_of": st.column_config.DateColumn("Assessed", format="YYYY-MM-DD"),
+            "badge": st.column_config.TextColumn("Badge"),
+            "kept_under_grace": st.column_config.CheckboxColumn("Under grace"),
+            "ta_amount_usd": st.column_config.NumberColumn("Amount", format="dollar"),
+            "failed_rules": st.column_config.TextColumn("Failed rules"),
+            "policy_name": st.column_config.TextColumn("Policy"),
+            "run_id": st.column_config.NumberColumn("Run", format="%d"),
+        },
+    )
