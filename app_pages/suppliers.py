@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages.sections import url_state
 from app_pages.sections.at_risk import render_at_risk
 from app_pages.sections.context import current_view, refuse, remember, restore
+from app_pages.sections.over_amount import render_over_amount
 from app_pages.sections.profile import scored_suppliers
 from app_pages.sections.vetting import MAX_COMPARE, MAX_ROWS, PARAMS, SORTS, TABLE_COLUMNS, search
 from auth.session import require_page
@@ -185,3 +186,4 @@ def vetting(view, everyone: pl.DataFrame) -> None:
 
 vetting(view, everyone)
 render_at_risk(view)  # badge holders one event from losing it, for category managers
+render_over_amount(view)  # badge holders whose open exposure exceeds their Amount

@@ -10,10 +10,11 @@ import polars as pl
 import streamlit as st
 
 from app_pages.sections.lab_state import LABELS
-from policy import Policy, evaluate
+from policy import Policy, PolicyError, evaluate
 from policy.derived import with_derived
 from store import policies as store
 from ui import format as fmt
+from ui.explain import escape_markdown
 
 DEFAULT_LABEL = "Contract default (PRODUCT.md)"
 RATES = ("min_on_time_rate", "max_claim_rate", "min_response_rate")
@@ -128,7 +129,11 @@ def render_comparison(features: pl.DataFrame, saved: pl.DataFrame, current_name:
     if a_name == b_name:
         st.caption("A and B are the same policy: pick another for B to see what changes.")
         return
-    a, b = policy_named(warehouse, a_name), policy_named(warehouse, b_name)
+    try:  # a policy saved under older rules may be refused today: say which, and keep the page usable
+        a, b = policy_named(warehouse, a_name), policy_named(warehouse, b_name)
+    except PolicyError as exc:
+        st.warning(escape_markdown(f"Cannot compare: today's rules refuse a saved policy — {exc}"))
+        return
     lines = differences(a, b)
     if not lines:
         st.caption("These two policies have the same rules and Amount settings.")

@@ -9,17 +9,19 @@ that wrap on a narrow screen, never st.metric (which cuts a long value with an e
 import polars as pl
 import streamlit as st
 
+from app_pages.sections.at_risk import render_projected_badge
+from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import View
 from policy import evaluate
 from policy.derived import with_derived
 from policy.flip import explain as flip_explain
-from policy.flip import next_assessment, project
 from queries import cached
 from ui import columns
 from ui import format as fmt
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
 from ui.explain import BADGE_LABELS, badge_reason, escape_markdown, explain_rules
 from ui.export import csv_bytes
+from ui.exposure import over_amount_flag
 
 AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
 CLAIM_COLUMNS = ("filed_at", "order_id", "reason", "status", "refund_usd", "claim_id", "resolved_at")
@@ -49,7 +51,7 @@ def tile(where, label: str, value: str, help: str | None = None) -> None:
 def trust_card(row: dict) -> None:
     """What the storefront shows a buyer, then the Amount and the money at stake."""
     with st.container(border=True):
-        st.caption("Storefront trust card, as a buyer sees it")
+        st.caption("Storefront trust card, as a buyer sees it (live figures at the as-of date)")
         st.text(row["name"])
         st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
         card = st.columns(5)
@@ -69,7 +71,7 @@ def trust_card(row: dict) -> None:
     )
 
 
-def projection(view: View, features: pl.DataFrame, supplier_id: int) -> None:
+def projection(view: View, features: pl.DataFrame, supplier_id: int):
     """The smallest change that flips the badge now, and the badge projected at the next assessment."""
     now = features.filter(pl.col("supplier_id") == supplier_id)
     badge = evaluate(now, view.policy, margins=False)["badge"].cast(pl.String)[0]
@@ -77,27 +79,7 @@ def projection(view: View, features: pl.DataFrame, supplier_id: int) -> None:
     if change:
         lead = "Would lose the badge with" if badge == "qualified" else "Smallest change to qualify"
         st.text(f"{lead}: {change}.")
-    upcoming = next_assessment(view.as_of)
-    if not view.projects:  # activity after the as-of date would leak into the next assessment's windows
-        st.caption(
-            f"The badge at the next assessment is projected at the latest as-of date ({view.data_end:%Y-%m-%d}) "
-            "only: at an earlier date, activity after it would leak into the projection."
-        )
-        return
-    future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
-    if future.is_empty():
-        return
-    projected = project(now, future, view.policy).row(0, named=True)
-    tile(
-        st.container(),
-        f"Projected badge at the {upcoming:%Y-%m-%d} assessment",
-        BADGE_LABELS[str(projected["projected_badge"])],
-        help="The policy evaluated on the data in the warehouse now, with the windows ending at the next "
-        "monthly assessment: deals and claims leave the windows, nothing new arrives.",
-    )
-    st.caption("A projection assuming no new activity after the data in the warehouse now.")
-    if projected["change"]:
-        st.text(f"Then the smallest change that flips it: {projected['change']}.")
+    return render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
 
 
 def trends(view: View, supplier_id: int) -> None:
@@ -139,12 +121,15 @@ def claim_history(view: View, supplier_id: int) -> None:
 def render_profile(view: View, row: dict, features: pl.DataFrame) -> None:
     """The whole profile of one scored supplier `row` (a scored_suppliers row) at the view's as-of date."""
     supplier_id = int(row["supplier_id"])
+    render_storefront_card(view, row)  # the published figures, with the date they were published
     trust_card(row)
+    if flag := over_amount_flag(row):
+        st.warning(escape_markdown(flag), icon=":material/warning:")
     st.text(badge_reason(row, row["badge"], view.policy))
     st.markdown("**Every rule, the supplier's value and the distance to the threshold**")
     st.dataframe(explain_rules(row, view.policy), key="rules_table", hide_index=True, column_config=RULE_COLUMNS)
-    projection(view, features, supplier_id)
-    # --- Badge history (the assessments recorded for this warehouse) goes here ---
+    projected = projection(view, features, supplier_id)
+    render_badge_history(view, row, projected)  # published, live and on record (app_pages/sections/badge_history.py)
     with st.spinner("Loading 24 months of trends…"):
         trends(view, supplier_id)
     with st.spinner("Loading claims…"):

@@ -14,6 +14,7 @@ from app_pages.sections.lab_state import (
     show_flash,
 )
 from app_pages.sections.policy_io import download_policy, render_import
+from app_pages.sections.whatif_money import render_whatif_money
 from policy import Policy, PolicyError
 from ui import format as fmt
 from ui import lab
@@ -77,6 +78,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     )
     tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
     tiles[3].metric("Lose the badge", fmt.count(d.lost.height))
+    render_whatif_money(d)  # Amount, covered exposure and expected refunds (app_pages/sections/whatif_money.py)
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
 
