@@ -12,11 +12,10 @@ from app_pages.sections.context import current_view
 from auth.session import require_page
 from queries import cached
 from store import assessments as store
-from warehouse.connection import warehouse_key
 
 user = require_page("assessments")
 view = current_view()
-key = warehouse_key(view.url)
+key = view.warehouse_key
 st.title("Assessments")
 st.caption(
     "Monthly assessments recorded for this warehouse, newest first: the badge every supplier was given, under "

@@ -8,10 +8,12 @@ from app_pages.sections.context import current_view
 from auth.roles import can_see
 from auth.session import require_page
 from policy import evaluate
+from policy.derived import holders_money
 from queries import cached
 from ui import format as fmt
 from ui.charts import CONFIG, badge_mix_figure
 from ui.explain import escape_markdown, no_holders_reason
+from ui.exposure import holders_exposure_words
 
 user = require_page("overview")
 view = current_view()
@@ -66,6 +68,7 @@ else:
         help=f"{catalogue.help('open_exposure_usd')} In this view: {fmt.money_exact(exposure)}.",
         border=True,
     )
+    st.caption(escape_markdown(holders_exposure_words(holders_money(scored))))  # holders' exposure vs Amounts
     if qualified.is_empty():
         st.info(escape_markdown(no_holders_reason(scored, view.policy)), icon=":material/info:")
         if can_see(user.role, "policy_lab"):

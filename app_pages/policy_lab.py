@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.sections.backtest import policy_or_none, render_backtest
 from app_pages.sections.context import current_view
+from app_pages.sections.whatif_money import render_whatif_money
 from auth.roles import PermissionDenied, can, require
 from auth.session import current_user, require_page
 from policy import Policy, PolicyError, diff
@@ -156,6 +157,7 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     )
     tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
     tiles[3].metric("Lose the badge", fmt.count(d.lost.height))
+    render_whatif_money(d)  # Amount, covered exposure and expected refunds (app_pages/sections/whatif_money.py)
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
 
@@ -314,8 +316,14 @@ st.markdown("**Compare two saved policies**")
 pair = st.columns(2)
 a_name = pair[0].selectbox("Policy A", names, key="lab_compare_a")
 b_name = pair[1].selectbox("Policy B", names, index=min(1, len(names) - 1), key="lab_compare_b")
-a_policy, b_policy = store.load_policy(view.warehouse_key, a_name), store.load_policy(view.warehouse_key, b_name)
-if a_name == b_name:
+try:  # a policy saved under older rules may be refused today: say which, and keep the page usable
+    a_policy, b_policy = store.load_policy(view.warehouse_key, a_name), store.load_policy(view.warehouse_key, b_name)
+except PolicyError as exc:
+    a_policy = b_policy = None
+    st.warning(lab.escape_markdown(f"Cannot compare: today's rules refuse a saved policy — {exc}"))
+if a_policy is None:
+    pass  # nothing to compare: the warning above names the policy and the rule
+elif a_name == b_name:
     st.caption("Pick two different saved policies to compare them.")
 else:
     st.dataframe(

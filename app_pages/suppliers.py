@@ -7,13 +7,14 @@ never as Markdown or HTML: a supplier's name may hold `<script>` or a Markdown l
 import polars as pl
 import streamlit as st
 
-from app_pages.sections.at_risk import render_at_risk
+from app_pages.sections.at_risk import render_at_risk, render_projected_badge
+from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import current_view
+from app_pages.sections.over_amount import render_over_amount
 from auth.session import require_page
 from policy import BADGES, evaluate
 from policy.derived import with_derived
 from policy.flip import explain as flip_explain
-from policy.flip import next_assessment, project
 from queries import cached
 from ui import format as fmt
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
@@ -26,6 +27,7 @@ from ui.explain import (
     supplier_label,
 )
 from ui.export import csv_bytes
+from ui.exposure import over_amount_flag
 
 MAX_ROWS = 10_000  # rows sent to the browser; search, filters and sorting pick which
 TABLE_COLUMNS = (
@@ -183,6 +185,7 @@ else:
     )
 
 render_at_risk(view)  # badge holders one event from losing it, for category managers
+render_over_amount(view)  # badge holders whose open exposure exceeds their Amount
 
 # --- The profile -----------------------------------------------------------------------------------------
 st.subheader("Supplier profile")
@@ -203,8 +206,9 @@ elif profile.is_empty():
     st.info(f"No supplier has id {supplier_id} — pick one from the table above or check the id.")
 else:
     row = profile.row(0, named=True)
+    render_storefront_card(view, row)  # the published figures, with the date they were published
     with st.container(border=True):
-        st.caption("Storefront trust card, as a buyer sees it")
+        st.caption("Live figures at the as-of date (storefronts show the published card above)")
         st.text(row["name"])
         st.text(f"#{row['supplier_id']} · {row['country_code']} · {row['category']}")
         card = st.columns([1.6, 1, 1, 1, 1])
@@ -226,6 +230,8 @@ else:
     money[3].metric(
         "Claims / refunds, 12 months", f"{fmt.count(row['claims_12m'])} / {fmt.money(row['refunds_12m_usd'])}"
     )
+    if flag := over_amount_flag(row):
+        st.warning(escape_markdown(flag), icon=":material/warning:")
 
     st.markdown("**Every rule, the supplier's value and the distance to the threshold**")
     st.dataframe(
@@ -247,27 +253,8 @@ else:
         lead = "Would lose the badge with" if row["badge"] == "qualified" else "Smallest change to qualify"
         st.text(f"{lead}: {change}.")
 
-    upcoming = next_assessment(view.as_of)
-    if view.projects:
-        with st.spinner("Projecting the next monthly assessment…"):
-            future = cached.features(view.url, upcoming).filter(pl.col("supplier_id") == supplier_id)
-    else:  # activity after the as-of date would leak into the next assessment's windows
-        future = features.clear()
-        st.caption(
-            f"The badge at the next assessment is projected at the latest as-of date ({view.data_end:%Y-%m-%d}) "
-            "only: at an earlier date, activity after it would leak into the projection."
-        )
-    if not future.is_empty():
-        projection = project(now, future, view.policy).row(0, named=True)
-        st.metric(
-            f"Projected badge at the {upcoming:%Y-%m-%d} assessment",
-            BADGE_LABELS[str(projection["projected_badge"])],
-            help="The policy evaluated on the data in the warehouse now, with the windows ending at the next "
-            "monthly assessment: deals and claims leave the windows, nothing new arrives.",
-        )
-        st.caption("A projection assuming no new activity after the data in the warehouse now.")
-        if projection["change"]:
-            st.text(f"Then the smallest change that flips it: {projection['change']}.")
+    projected = render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    render_badge_history(view, row, projected)  # published vs live vs projection, and the recorded timeline
 
     with st.spinner("Loading 24 months of trends…"):
         trends = cached.supplier_trends(view.url, int(supplier_id), view.as_of)

@@ -60,34 +60,26 @@ at = {row["as_of"]: row for row in series.iter_rows(named=True)}
 cur, old = at[view.as_of], at.get(year_ago, {})
 
 
-def _delta(current, previous, kind: str):
-    """st.metric's delta as text with an ASCII minus (so the arrow points the right way); None without a base."""
-    if current is None or previous is None:
-        return None
-    change = current - previous
-    return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
-
-
 share_now, share_then = covered_share(window_now), covered_share(window_then)
 tiles = st.columns(3)
 tiles[0].metric(
     catalogue.label("enrolled_suppliers"),
     fmt.count(cur["enrolled"]),
-    _delta(cur["enrolled"], old.get("enrolled"), "count"),
+    fmt.metric_delta(cur["enrolled"], old.get("enrolled"), "count"),
     help="Suppliers that opted in before the as-of date. The change is against one year earlier.",
     border=True,
 )
 tiles[1].metric(
     catalogue.label("qualified_suppliers"),
     fmt.count(cur["qualified"]),
-    _delta(cur["qualified"], old.get("qualified"), "count"),
+    fmt.metric_delta(cur["qualified"], old.get("qualified"), "count"),
     help=f"Enrolled suppliers in an open country that pass every rule of {view.policy_name}.",
     border=True,
 )
 tiles[2].metric(
     catalogue.label("value_12m_usd"),
     fmt.money_compact(cur["covered_value_12m_usd"]),
-    _delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money_compact"),
+    fmt.metric_delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money_compact"),
     help=f"Covered deals completed in the last 365 days: {fmt.money_exact(cur['covered_value_12m_usd'])}.",
     border=True,
 )
@@ -95,14 +87,14 @@ tiles = st.columns(3)
 tiles[0].metric(
     catalogue.label("covered_share"),
     fmt.percent(share_now),
-    _delta(share_now, share_then, "pp"),
+    fmt.metric_delta(share_now, share_then, "pp"),
     help=catalogue.help("covered_share") + " Over the last 365 days.",
     border=True,
 )
 tiles[1].metric(
     catalogue.label("refunds_12m_usd"),
     fmt.money_compact(cur["refunds_12m_usd"]),
-    _delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money_compact"),
+    fmt.metric_delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money_compact"),
     delta_color="inverse",
     help=f"Refunds of claims filed in the last 365 days: {fmt.money_exact(cur['refunds_12m_usd'])}.",
     border=True,
@@ -110,7 +102,7 @@ tiles[1].metric(
 tiles[2].metric(
     catalogue.label("loss_ratio"),
     fmt.percent(cur["loss_ratio"]),
-    _delta(cur["loss_ratio"], old.get("loss_ratio"), "pp"),
+    fmt.metric_delta(cur["loss_ratio"], old.get("loss_ratio"), "pp"),
     delta_color="inverse",
     help=catalogue.help("loss_ratio"),
     border=True,

@@ -1,9 +1,10 @@
 """The Policy lab's what-if step at scale: `python -m bench.bench_whatif [--suppliers N] [--runs R]`.
 
 Times ui.lab.whatif (policy.diff of the current policy against a moved slider, the change by country
-and category, the blocking rules — through policy.whatif.WhatIf) over a synthetic features frame built
-with numpy, and prints the median and p95 of elapsed time (perf_counter) and of CPU time (process_time,
-which a busy shared machine inflates less). Goal: ≤ 5 ms median at 1,000,000 suppliers. The reference
+and category in holders, Amount, covered exposure and expected refunds, the blocking rules — through
+policy.whatif.WhatIfEngine) over a synthetic features frame built with numpy, and prints the median
+and p95 of elapsed time (perf_counter) and of CPU time (process_time, which a busy shared machine
+inflates less). Goal: ≤ 5 ms median at 1,000,000 suppliers. The reference
 policy.diff / policy.evaluate are timed too. Not part of the test run.
 
 `--chromium --url WAREHOUSE_URL [--moves M]` instead times a slider move in the real page: it starts
@@ -18,7 +19,7 @@ import time
 import numpy as np
 import polars as pl
 
-from policy import DEFAULT_POLICY, Policy, WhatIf, diff, evaluate
+from policy import DEFAULT_POLICY, Policy, WhatIfEngine, diff, evaluate
 from ui import lab
 from ui.lab import whatif
 
@@ -47,6 +48,9 @@ def synthetic_features(n: int, seed: int = 7) -> pl.DataFrame:
             "claim_rate_6m": with_nulls(rng.exponential(0.03, n), 0.1),
             "response_rate_30d": with_nulls(rng.beta(8, 2, n), 0.2),
             "median_response_hours_30d": with_nulls(rng.exponential(12, n), 0.2),
+            # The money of policy.derived: open covered orders, and a year's refunds (most suppliers none).
+            "open_exposure_usd": np.round(rng.poisson(2, n) * rng.lognormal(8, 1, n), 2),
+            "refunds_12m_usd": np.round((rng.random(n) < 0.3) * rng.lognormal(7, 1.5, n), 2),
         }
     ).with_columns(pl.col("country_code", "category").cast(pl.String))
 
@@ -158,15 +162,22 @@ def main() -> None:
 
     # A threshold never seen before on every run: each step computes that rule's fail bits afresh.
     fresh = iter([Policy(min_on_time_rate=round(0.5 + i / 1000, 4)) for i in range(args.runs + 2)])
-    engine = WhatIf(features, DEFAULT_POLICY)
+    # A new Amount multiplier every run: the holders' Amount, covered exposure and expected refunds afresh.
+    multipliers = iter([Policy(amount_multiplier=round(0.3 + i / 1000, 4)) for i in range(args.runs + 2)])
+    engine = WhatIfEngine(features, DEFAULT_POLICY)
     rows = [
         (
             "whatif, engine remembered (the Policy lab's slider step)",
             args.runs,
             lambda i: whatif(features, DEFAULT_POLICY, candidate(i)),
         ),
-        ("WhatIf.step alone", args.runs, lambda i: engine.step(candidate(i))),
-        ("WhatIf.step, a new threshold every run", args.runs, lambda i: engine.step(next(fresh))),
+        ("WhatIfEngine.step alone", args.runs, lambda i: engine.step(candidate(i))),
+        ("WhatIfEngine.step, a new threshold every run", args.runs, lambda i: engine.step(next(fresh))),
+        (
+            "WhatIfEngine.step, a new Amount multiplier every run",
+            args.runs,
+            lambda i: engine.step(next(multipliers)),
+        ),
         (
             "whatif, engine rebuilt every time (first render)",
             max(args.runs // 10, 5),

@@ -303,6 +303,14 @@ def soak_step(url: str, serving_dir: Path, processes: int, sessions: int, minute
     )
 
 
+def warm_step(url: str, serving_dir: Path) -> None:
+    from queries.serving import warm
+
+    os.environ["TRUST_SERVING_DIR"] = str(serving_dir)
+    took, _ = seconds(lambda: warm(url))
+    row("serving layer warm-up at a refresh (features ×2 + 25-date history)", f"{took:.1f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="a DuckDB warehouse URL (default: $TRUST_WAREHOUSE_URL)")
@@ -315,24 +323,25 @@ def main(argv: list[str] | None = None) -> int:
     url = resolve_url(args.url)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
-    from queries.serving import warm
-
     scale, as_of = warehouse_facts(url)
     started = datetime.now(UTC)
     print(f"{describe(url)}: {scale}; as-of {as_of}; {os.cpu_count()} cores; {started:%Y-%m-%d %H:%M} UTC", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-report-serving-") as tmp:
         serving_dir = Path(tmp)
-        if "uptake" not in skip:
-            uptake_step(url, as_of, serving_dir / "uptake")
-        os.environ["TRUST_SERVING_DIR"] = str(serving_dir / "app")
-        took, _ = seconds(lambda: warm(url))
-        row("serving layer warm-up at a refresh (features ×2 + 25-date history)", f"{took:.1f} s")
-        if "cli" not in skip:
-            cli_step(url, as_of)
-        if "browser" not in skip:
-            browser_step(url, as_of, serving_dir / "app", args.visits)
-        if "soak" not in skip:
-            soak_step(url, serving_dir / "app", args.processes, args.sessions, args.minutes)
+        steps = {
+            "uptake": lambda: uptake_step(url, as_of, serving_dir / "uptake"),
+            "warm": lambda: warm_step(url, serving_dir / "app"),
+            "cli": lambda: cli_step(url, as_of),
+            "browser": lambda: browser_step(url, as_of, serving_dir / "app", args.visits),
+            "soak": lambda: soak_step(url, serving_dir / "app", args.processes, args.sessions, args.minutes),
+        }
+        for name, step in steps.items():
+            if name in skip:
+                continue
+            try:
+                step()
+            except Exception as exc:  # a timeout is a figure too: note it, go on with the other steps
+                row(f"{name} step stopped", f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
 
     print()
     print(f"Measured {started:%Y-%m-%d} on {os.cpu_count()} shared cores, {describe(url)}: {scale}.")

@@ -1,9 +1,9 @@
-"""Qualification rules, the Trade Assurance Amount and policy diffs (WhatIf: the same diff at slider speed):
+"""Qualification rules, the Trade Assurance Amount and policy diffs (WhatIfEngine: the same diff at slider speed):
 pure polars and numpy, no SQL, no Streamlit."""
 
 from policy.policy import DEFAULT_POLICY, Policy, PolicyError
 from policy.rules import BADGES, RULES, Diff, diff, evaluate, failed_rules_text
-from policy.whatif import Step, WhatIf
+from policy.whatif import Step, WhatIfEngine
 
 __all__ = [
     "BADGES",
@@ -13,7 +13,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Step",
-    "WhatIf",
+    "WhatIfEngine",
     "diff",
     "evaluate",
     "failed_rules_text",

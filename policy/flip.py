@@ -22,30 +22,41 @@ and, for a badge holder, the count of single events that loses it (`lose_<rule>`
     on_time        late shipments: smallest k with on_time / (shipments + k) < t
     response_rate  new inquiries not answered within 24 h: smallest k with answered / (inquiries + k) < t
 
+A count that is more than one assessment window could bring — more on-time shipments than the supplier had
+due in six months, more clean covered deals than it completed in six months, more answered inquiries than
+it received in 30 days — is out of reach: the words then say what is blocking ("on-time rate 62.0 %,
+needs 90.0 %: out of reach this window") instead of a number nobody can do. min_orders and min_gmv keep
+their number: trading more is what the program asks for, and they need no good record to offset a bad one.
+
 Each rule's count is worked out on its own (more covered deals also add GMV, for instance).
 The other rules cannot be lost by one event: deals and GMV leave the window with time, which the
 projection to the next assessment shows, and the median reply time needs the replies themselves.
 """
 
 import math
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 import polars as pl
 
 from policy.policy import Policy
+from policy.projection import next_assessment
 from policy.rules import RULE_NAMES, badge_exprs, evaluate
 
 MICROS_PER_DAY = 86_400_000_000
 LOSE_RULES = ("claims", "on_time", "response_rate")
 NEED_COLUMNS = tuple(f"need_{name}" for name in RULE_NAMES)
+__all__ = ["at_risk", "explain", "need_exprs", "lose_exprs", "next_assessment", "project"]
+
+# Per rule that needs more good events to offset bad ones: (the events one window brought, the rate's
+# name and column, the Policy threshold, "needs" or "allows at most").
+REACH = {
+    "on_time": ("shipments_6m", "on-time rate", "on_time_rate_6m", "min_on_time_rate", "needs"),
+    "claims": ("orders_6m", "claim rate", "claim_rate_6m", "max_claim_rate", "allows at most"),
+    "response_rate": ("inquiries_30d", "replies within 24 h", "response_rate_30d", "min_response_rate", "needs"),
+}
+REACH_COLUMNS = tuple(dict.fromkeys(column for rule in REACH.values() for column in (rule[0], rule[2])))
 LOSE_COLUMNS = tuple(f"lose_{name}" for name in LOSE_RULES)
-
-
-def next_assessment(as_of: date) -> date:
-    """The next monthly assessment after `as_of`: midnight of the first day of the following month."""
-    return date(as_of.year + as_of.month // 12, as_of.month % 12 + 1, 1)
 
 
 def _fraction(value: float) -> tuple[int, int]:
@@ -177,12 +188,32 @@ LOSE_WORDS = {
 }
 
 
-def _qualify_words(row: dict) -> str:
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.1f} %"
+
+
+def out_of_reach(row: dict, name: str) -> bool:
+    """Whether rule `name`'s need in `row` is more events than one assessment window brought the supplier
+    (a supplier with none of them yet is not judged: one event may be all it needs)."""
+    if name not in REACH or row.get(f"need_{name}") is None:
+        return False
+    brought = row.get(REACH[name][0]) or 0
+    return 0 < brought < row[f"need_{name}"]
+
+
+def _blocking_words(row: dict, name: str, policy: Policy) -> str:
+    _, label, rate, threshold, verb = REACH[name]
+    return f"{label} {_percent(row[rate])}, {verb} {_percent(getattr(policy, threshold))}: out of reach this window"
+
+
+def _qualify_words(row: dict, policy: Policy) -> str:
     parts = []
     for name in RULE_NAMES:
         need = row[f"need_{name}"]
         if need is None:
             parts.append(NEED_WORDS_NONE[name])
+        elif out_of_reach(row, name):
+            parts.append(_blocking_words(row, name, policy))
         elif need > 0:
             parts.append(NEED_WORDS[name](need))
     return "; ".join(parts)
@@ -196,7 +227,7 @@ def _lose_words(row: dict) -> str | None:
     return " or ".join(LOSE_WORDS[name](n) for name, n in counts.items() if n == fewest)
 
 
-def _change(row: dict) -> str | None:
+def _change(row: dict, policy: Policy) -> str | None:
     badge = row["badge"]
     if badge == "not_enrolled":
         return "opt in to Trade Assurance"
@@ -204,7 +235,7 @@ def _change(row: dict) -> str | None:
         return f"the program is not open in {row['country_code']} yet"
     if badge == "qualified":
         return _lose_words(row)
-    return _qualify_words(row)
+    return _qualify_words(row, policy)
 
 
 def explain(features: pl.DataFrame, policy: Policy, *, days_ahead: int = 0) -> pl.DataFrame:
@@ -216,7 +247,8 @@ def explain(features: pl.DataFrame, policy: Policy, *, days_ahead: int = 0) -> p
     Out: supplier_id, badge, failed_rules, need_<rule> for every rule, lose_claims, lose_on_time,
     lose_response_rate, lose_in (the fewest single events that lose a holder the badge; null for others
     and for holders no single kind of event can fail), change (plain words: for a holder, what would lose
-    it; for a not_qualified supplier, what would qualify it, the failing rules joined by '; ').
+    it; for a not_qualified supplier, what would qualify it, the failing rules joined by '; '; a rule out
+    of reach this window says what is blocking), out_of_reach (those rules' names joined by ';', else '').
     """
     verdict = evaluate(features, policy, margins=False).select("supplier_id", "badge", "failed_rules")
     holder = pl.col("badge") == "qualified"
@@ -233,21 +265,30 @@ def explain(features: pl.DataFrame, policy: Policy, *, days_ahead: int = 0) -> p
         .with_columns(pl.when(holder).then(pl.col(c)).otherwise(None).alias(c) for c in LOSE_COLUMNS)
         .with_columns(pl.min_horizontal(LOSE_COLUMNS).alias("lose_in"))
     )
-    change = frame.select(
-        pl.struct(["badge", "country_code", *NEED_COLUMNS, *LOSE_COLUMNS]).map_elements(
-            lambda row: _change({**row, "badge": str(row["badge"])}), return_dtype=pl.String
-        )
-    ).to_series()
-    return frame.with_columns(change.alias("change")).select(
-        "supplier_id", "badge", "failed_rules", *NEED_COLUMNS, *LOSE_COLUMNS, "lose_in", "change"
+    frame = frame.hstack(features.select(pl.col(c).alias(f"_{c}") for c in REACH_COLUMNS))
+    reach = {f"_{c}": c for c in REACH_COLUMNS}
+    words = pl.struct(["badge", "country_code", *NEED_COLUMNS, *LOSE_COLUMNS, *reach]).map_elements(
+        lambda row: _change({**{reach.get(k, k): v for k, v in row.items()}, "badge": str(row["badge"])}, policy),
+        return_dtype=pl.String,
     )
+    blocked = pl.struct([*NEED_COLUMNS, *reach]).map_elements(
+        lambda row: ";".join(
+            name for name in REACH if out_of_reach({reach.get(k, k): v for k, v in row.items()}, name)
+        ),
+        return_dtype=pl.String,
+    )
+    not_qualified = pl.col("badge") == "not_qualified"
+    return frame.with_columns(
+        words.alias("change"), pl.when(not_qualified).then(blocked).otherwise(pl.lit("")).alias("out_of_reach")
+    ).select("supplier_id", "badge", "failed_rules", *NEED_COLUMNS, *LOSE_COLUMNS, "lose_in", "change", "out_of_reach")
 
 
 def project(features_now: pl.DataFrame, features_next: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """The badge at the next monthly assessment, and the smallest change that would flip that projection.
 
-    features_now: features at A; features_next: features at next_assessment(A) assuming no new activity
-    (the caller computes them). Out, per supplier of features_now ordered by supplier_id: supplier_id,
+    features_now: features at A; features_next: the projection's features (policy.projection.judged_at:
+    the scorecard at N when the next assessment N is inside the data, else at the data's end T with the
+    account age judged at N). Out, per supplier of features_now ordered by supplier_id: supplier_id,
     badge (at A), projected_badge, flips (holding the badge changes between the two), and explain()'s
     columns for the projection (failed_rules, need_*, lose_*, lose_in, change), with need_account_age
     counted in days from A.

@@ -1,6 +1,6 @@
 """The Policy lab's what-if at slider speed: one features frame, one baseline policy, many candidates.
 
-`WhatIf(features, base)` turns the frame once into numpy arrays (country and category codes, gmv in
+`WhatIfEngine(features, base)` turns the frame once into numpy arrays (country and category codes, gmv in
 cents, each rule's feature as float64 with nulls already turned into a pass or a fail) and evaluates
 `base` once. `step(candidate)` combines per-rule fail bits cached by (rule, threshold), so a slider
 move redoes one comparison at most, and works out the rest from the baseline and the few suppliers
@@ -8,6 +8,11 @@ who gain or lose the badge. Its `Step` answers like `policy.diff`, with the same
 follows policy.rules' expressions exactly (reused where they can be), the Trade Assurance Amount is
 `rules.amount_expr`'s integer arithmetic, and totals are sums of whole dollars (equal to polars' float
 sums, which are exact below 2**53 USD). Full verdict frames are built only when asked for.
+
+The money of a policy (PRODUCT.md's "Derived figures", policy.derived): beside the Amount, the holders'
+covered_exposure_usd and expected_refunds_6m_usd, in total and by country and category, worked out the
+same way (the baseline's holders under the candidate's Amount terms, plus gainers, less losers); those two
+are float sums, equal to a per-supplier sum to rounding.
 """
 
 import threading
@@ -20,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from policy.derived import covered_exposure, expected_refunds
 from policy.policy import Policy
 from policy.rules import BADGE, BADGES, RULES, cents, gate_expr
 
@@ -41,7 +47,7 @@ def _codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
 
 
 def _null_fill(rule) -> float:
-    """The value a null takes so that the plain comparison in WhatIf._bits gives the rule's verdict on a null."""
+    """The value a null takes so that the plain comparison in WhatIfEngine._bits gives the rule's verdict on a null."""
     return float("inf") if (rule.kind == "min") == (rule.null_passes is True) else float("-inf")
 
 
@@ -64,7 +70,7 @@ def _amount_terms(policy: Policy) -> tuple[float, float, float]:
 class _Verdict:
     """One policy over the frame as arrays; the qualified rows and their amounts are found on first use."""
 
-    def __init__(self, engine: "WhatIf", policy: Policy, gate: np.ndarray, mask: np.ndarray):
+    def __init__(self, engine: "WhatIfEngine", policy: Policy, gate: np.ndarray, mask: np.ndarray):
         self.engine, self.policy = engine, policy
         self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules.gate_expr)
         # uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
@@ -118,12 +124,14 @@ class _Verdict:
         )
 
 
-class WhatIf:
+class WhatIfEngine:
     """The what-if of one baseline policy against any candidate, over one features frame.
 
     `features` is queries.scorecard.fetch_features' frame (or some of its rows); it is held, not copied,
-    so a caller can recognise it by identity. Memory: about 80 bytes per supplier (mostly the seven rule
-    features as float64), plus 1 byte per supplier for each cached (rule, threshold), `cached_rules` at most.
+    so a caller can recognise it by identity. open_exposure_usd and refunds_12m_usd are read as 0 when the
+    frame has no such column. Memory: about 100 bytes per supplier (mostly the seven rule features and two
+    money columns as float64), plus 1 byte per supplier for each cached (rule, threshold), `cached_rules`
+    at most.
     """
 
     def __init__(self, features: pl.DataFrame, base: Policy, *, cached_rules: int = 32):
@@ -133,7 +141,7 @@ class WhatIf:
         self._cached_rules = max(cached_rules, len(RULES))
         self._rule_bits: OrderedDict[tuple[int, float], np.ndarray] = OrderedDict()
         self._open_cache: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
-        self._amount_cache: OrderedDict[tuple[float, float, float], tuple[int, np.ndarray]] = OrderedDict()
+        self._amount_cache: OrderedDict[tuple[float, float, float], _Money] = OrderedDict()
         n = features.height
         self._padded = n + n % 2  # masks are counted two bytes at a time (see _failed_counts)
         columns = features.select(
@@ -145,6 +153,12 @@ class WhatIf:
         self._enrolled = columns["enrolled"].to_numpy()
         self._gmv_cents = columns["gmv_cents"].to_numpy()
         self._values = [np.ascontiguousarray(columns[rule.name].to_numpy()) for rule in RULES]
+        # Open exposure and refunds side by side (n × 2): a gainer's or loser's pair is one gather, one cache line
+        # (np.take along axis 0: several times faster than indexing a 2-D array with a list of rows).
+        self._cash = np.zeros((n, 2))
+        for j, name in enumerate(("open_exposure_usd", "refunds_12m_usd")):
+            if name in features.columns:
+                self._cash[:, j] = features[name].cast(pl.Float64).fill_null(0.0).to_numpy()
         self._country, self.countries = _codes(features["country_code"])
         category, self.categories = _codes(features["category"])
         self._group = self._country * np.int32(self.categories.len()) + category
@@ -156,7 +170,8 @@ class WhatIf:
         self._before_group = self._group[before.rows]
         self._before_groups = np.bincount(self._before_group, minlength=self._groups)
         self._before_failed = self._failed_counts(before)
-        self._before_amount = self._amounts_of_baseline_rows(base)
+        self._before_cash = np.take(self._cash, before.rows, axis=0)
+        self._before_money = self._money_of_baseline_rows(base)
 
     # ---- cached pieces ------------------------------------------------------------------------------
 
@@ -197,15 +212,33 @@ class WhatIf:
             self._open_cache.popitem(last=False)
         return found
 
-    def _amounts_of_baseline_rows(self, policy: Policy) -> tuple[int, np.ndarray]:
-        """(total, per (country, category) code) of the Amount under `policy` of the baseline's qualified rows."""
+    def _money_of(self, rows: np.ndarray, group: np.ndarray, policy: Policy) -> "_Money":
+        """The Amount, covered exposure and expected refunds of these rows (in groups `group`) as holders
+        under `policy`."""
+        return self._money(amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0), group)
+
+    def _money(self, amounts: np.ndarray, cash: np.ndarray, group: np.ndarray) -> "_Money":
+        size = self._groups
+        covered = covered_exposure(amounts, cash[:, 0])
+        expected = expected_refunds(amounts, cash[:, 1])
+        return _Money(
+            int(amounts.sum()),
+            np.bincount(group, weights=amounts, minlength=size),
+            float(covered.sum()),
+            np.bincount(group, weights=covered, minlength=size),
+            float(expected.sum()),
+            np.bincount(group, weights=expected, minlength=size),
+        )
+
+    def _money_of_baseline_rows(self, policy: Policy) -> "_Money":
+        """The money of the baseline's qualified rows under `policy`'s Amount terms (cached by those terms)."""
         key = _amount_terms(policy)
         found = self._amount_cache.get(key)
         if found is not None:
             self._amount_cache.move_to_end(key)
             return found
         amounts = amounts_usd(self._before_gmv_cents, policy)
-        found = (int(amounts.sum()), np.bincount(self._before_group, weights=amounts, minlength=self._groups))
+        found = self._money(amounts, self._before_cash, self._before_group)
         self._amount_cache[key] = found
         while len(self._amount_cache) > 8:
             self._amount_cache.popitem(last=False)
@@ -255,49 +288,90 @@ class WhatIf:
         return self._step(candidate, after, gained, lost, failed)
 
     def _step(self, candidate, after, gained, lost, failed_counts) -> "Step":
-        before_total, before_amounts = self._before_amount
+        before = self._before_money
         # The candidate's qualified = the baseline's - lost + gained, so its sums are worked out from the
         # baseline's rows under the candidate's Amount terms and the few suppliers who change.
         with self._lock:  # the caches are shared by every session of the server
-            after_total, after_amounts = self._amounts_of_baseline_rows(candidate)
-        gained_amounts = amounts_usd(self._gmv_cents[gained], candidate)
-        lost_amounts = amounts_usd(self._gmv_cents[lost], candidate)
+            kept = self._money_of_baseline_rows(candidate)
         gained_group, lost_group = self._group[gained], self._group[lost]
+        plus, minus = self._money_of(gained, gained_group, candidate), self._money_of(lost, lost_group, candidate)
+        after_money = kept.plus(plus).minus(minus)
         size = self._groups
         after_groups = (
             self._before_groups + np.bincount(gained_group, minlength=size) - np.bincount(lost_group, minlength=size)
         )
-        after_amounts = (
-            after_amounts
-            + np.bincount(gained_group, weights=gained_amounts, minlength=size)
-            - np.bincount(lost_group, weights=lost_amounts, minlength=size)
-        )
         shape = (self.countries.len(), self.categories.len())
         groups = (self._before_groups.reshape(shape), after_groups.reshape(shape))
-        amounts = (after_amounts - before_amounts).reshape(shape)
+        changes = [(a - b).reshape(shape) for a, b in zip(after_money.groups(), before.groups(), strict=True)]
         return Step(
             engine=self,
             candidate=candidate,
             qualified_before=len(self.baseline.rows),
             qualified_after=len(self.baseline.rows) + len(gained) - len(lost),
-            amount_before_usd=float(before_total),
-            amount_after_usd=float(after_total + int(gained_amounts.sum()) - int(lost_amounts.sum())),
+            amount_before_usd=float(before.amount),
+            amount_after_usd=float(after_money.amount),
+            covered_exposure_before_usd=before.covered,
+            covered_exposure_after_usd=after_money.covered,
+            expected_refunds_before_usd=before.expected,
+            expected_refunds_after_usd=after_money.expected,
             gained_rows=gained,
             lost_rows=lost,
             by_country=_change_by(
-                "country_code", self.countries, groups[0].sum(axis=1), groups[1].sum(axis=1), amounts.sum(axis=1)
+                "country_code",
+                self.countries,
+                groups[0].sum(axis=1),
+                groups[1].sum(axis=1),
+                [change.sum(axis=1) for change in changes],
             ),
             by_category=_change_by(
-                "category", self.categories, groups[0].sum(axis=0), groups[1].sum(axis=0), amounts.sum(axis=0)
+                "category",
+                self.categories,
+                groups[0].sum(axis=0),
+                groups[1].sum(axis=0),
+                [change.sum(axis=0) for change in changes],
             ),
             failed_counts=failed_counts,
             verdict=after,
         )
 
 
-def _change_by(by: str, values: pl.Series, before: np.ndarray, after: np.ndarray, amount: np.ndarray) -> pl.DataFrame:
-    """ui.lab.change_by's frame from per-value sums: values with a supplier qualified under either policy,
-    largest change first, then by value (null first, as polars sorts)."""
+@dataclass(frozen=True)
+class _Money:
+    """Totals of one set of holders (whole USD of Amount; covered exposure and expected refunds as floats),
+    and the same per (country, category) code."""
+
+    amount: int
+    amount_groups: np.ndarray
+    covered: float
+    covered_groups: np.ndarray
+    expected: float
+    expected_groups: np.ndarray
+
+    def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.amount_groups, self.covered_groups, self.expected_groups
+
+    def plus(self, other: "_Money", sign: int = 1) -> "_Money":
+        return _Money(
+            self.amount + sign * other.amount,
+            self.amount_groups + sign * other.amount_groups,
+            self.covered + sign * other.covered,
+            self.covered_groups + sign * other.covered_groups,
+            self.expected + sign * other.expected,
+            self.expected_groups + sign * other.expected_groups,
+        )
+
+    def minus(self, other: "_Money") -> "_Money":
+        return self.plus(other, -1)
+
+
+MONEY_CHANGES = ("amount_change_usd", "covered_exposure_change_usd", "expected_refunds_change_usd")
+
+
+def _change_by(
+    by: str, values: pl.Series, before: np.ndarray, after: np.ndarray, money: list[np.ndarray]
+) -> pl.DataFrame:
+    """ui.lab.change_by's frame from per-value sums (money: the changes of MONEY_CHANGES): values with a
+    supplier qualified under either policy, largest change first, then by value (null first, as polars sorts)."""
     keep = np.flatnonzero((before > 0) | (after > 0))
     change = after[keep] - before[keep]
     rank = np.where(keep == values.len() - 1, -1, keep) if values.null_count() else keep  # null is the last code
@@ -308,27 +382,34 @@ def _change_by(by: str, values: pl.Series, before: np.ndarray, after: np.ndarray
             "qualified_before": before[order].astype(np.int64),
             "qualified_after": after[order].astype(np.int64),
             "change": (after[order] - before[order]).astype(np.int64),
-            "amount_change_usd": amount[order].astype(np.float64),
+            **{name: column[order].astype(np.float64) for name, column in zip(MONEY_CHANGES, money, strict=True)},
         }
     )
 
 
 @dataclass(eq=False)
 class Step:
-    """One what-if: the numbers of policy.Diff, the change by country and by category, the failed masks.
+    """One what-if: the numbers of policy.Diff, the holders' money, the change by country and by category,
+    the failed masks.
 
     `gained`, `lost`, `before` and `after` are frames like Diff's, built on first use; `gained_rows` and
     `lost_rows` are the same suppliers as ascending row positions in the features frame. `by_country` and
-    `by_category` are ui.lab.change_by's frames. `failed_counts[m]` is the number of not_qualified
+    `by_category` are ui.lab.change_by's frames, with the change of each money figure (MONEY_CHANGES).
+    covered_exposure_* and expected_refunds_* are the totals of policy.derived's figures over the holders
+    under the baseline (before) and the candidate (after). `failed_counts[m]` is the number of not_qualified
     suppliers under the candidate whose failed_mask is m.
     """
 
-    engine: WhatIf
+    engine: WhatIfEngine
     candidate: Policy
     qualified_before: int
     qualified_after: int
     amount_before_usd: float
     amount_after_usd: float
+    covered_exposure_before_usd: float
+    covered_exposure_after_usd: float
+    expected_refunds_before_usd: float
+    expected_refunds_after_usd: float
     gained_rows: np.ndarray
     lost_rows: np.ndarray
     by_country: pl.DataFrame
@@ -343,6 +424,14 @@ class Step:
     @property
     def amount_change_usd(self) -> float:
         return self.amount_after_usd - self.amount_before_usd
+
+    @property
+    def covered_exposure_change_usd(self) -> float:
+        return self.covered_exposure_after_usd - self.covered_exposure_before_usd
+
+    @property
+    def expected_refunds_change_usd(self) -> float:
+        return self.expected_refunds_after_usd - self.expected_refunds_before_usd
 
     @property
     def not_qualified(self) -> int:
@@ -375,14 +464,23 @@ class Step:
 
     def changes(self, which: str) -> pl.DataFrame:
         """Those who gain (`which`="gained") or lose ("lost") the badge, in features order: supplier_id,
-        amount_before_usd, badge_after (text), amount_after_usd, failed_mask (under the candidate)."""
+        amount_before_usd, badge_after (text), amount_after_usd, failed_mask (under the candidate),
+        open_exposure_usd, and covered_exposure_usd and expected_refunds_6m_usd while holding the badge
+        (under the candidate for a gainer, under the baseline for a loser)."""
         rows, after = self.rows(which), self.verdict
+        before_amounts, after_amounts = self.engine.baseline.amounts_at(rows), after.amounts_at(rows)
+        held = after_amounts if which == "gained" else before_amounts
+        cash = np.take(self.engine._cash, rows, axis=0)
+        exposure, refunds = cash[:, 0], cash[:, 1]
         return pl.DataFrame(
             {
                 "supplier_id": self.engine.features["supplier_id"].gather(rows),
-                "amount_before_usd": self.engine.baseline.amounts_at(rows),
+                "amount_before_usd": before_amounts,
                 "badge_after": _BADGE_BY_CODE.gather(after.codes_at(rows)).cast(pl.String),
-                "amount_after_usd": after.amounts_at(rows),
+                "amount_after_usd": after_amounts,
                 "failed_mask": pl.Series(after.failed_at(rows), dtype=pl.UInt8),
+                "open_exposure_usd": exposure,
+                "covered_exposure_usd": covered_exposure(held, exposure),
+                "expected_refunds_6m_usd": expected_refunds(held, refunds),
             }
         )

@@ -224,7 +224,7 @@ def assess_command(args) -> int:
     except store.AssessmentRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except WarehouseError as exc:
+    except (WarehouseError, store.AppDatabaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -55,6 +55,15 @@ def freshness(url: str) -> dict:
     return {**fresh, "default_as_of": default_as_of(fresh)}
 
 
+@st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
+def data_end(url: str) -> date | None:
+    """T of the projection: midnight UTC after the latest timestamp (see queries.scorecard.fetch_data_end)."""
+    from queries.scorecard import fetch_data_end
+
+    with guard.connection(engine_for(url), url) as conn:
+        return fetch_data_end(conn)
+
+
 @st.cache_resource(ttl=TTL, max_entries=64, show_spinner=False)
 def supplier_trends(url: str, supplier_id: int, as_of: date, months: int = 24) -> pl.DataFrame:
     """One supplier's last `months` months before `as_of` (see queries.supplier.fetch_supplier_trends)."""

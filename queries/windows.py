@@ -56,6 +56,14 @@ class Windows:
         return {"as_of": self.as_of, "a365": self.a365, "a182": self.a182, "a30": self.a30}
 
 
+def midnight_after(latest: datetime | None) -> date | None:
+    """The end of the data T: midnight UTC after the latest timestamp (None when there is none).
+
+    A timestamp at midnight exactly is inside the day it opens, so 2026-10-31 00:00 gives 2026-11-01.
+    """
+    return None if latest is None else latest.date() + timedelta(days=1)
+
+
 def ts_param(name: str):
     """A bound timestamp parameter, cast so every engine reads it as a TIMESTAMP."""
     return cast(bindparam(name, type_=DateTime), DateTime)

@@ -63,7 +63,7 @@ trap 'exit 0' INT TERM
 upstreams=""
 for i in $(seq 1 "$processes"); do
   p=$((backend_port + i))
-  "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$p" --server.headless true \
+  "$PY" -m streamlit run serve.py --server.address 127.0.0.1 --server.port "$p" --server.headless true \
     --browser.gatherUsageStats false "${extra[@]}" >"$rundir/streamlit-$i.log" 2>&1 &
   pids+=("$!")
   upstreams+="        server 127.0.0.1:$p max_fails=0;"$'\n'

@@ -14,8 +14,10 @@ the mark is an insert. A unique (warehouse_key, as_of, revision) makes two runs 
 """
 
 import csv
+import functools
 import io
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -43,14 +45,23 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from policy import Policy
 from policy.assess import ASSESSMENT_SCHEMA, FEED_MONEY_COLUMNS, counts, feed
-from store.policies import DEFAULT_NAME, PolicyNotFound, app_engine, current_policy, policy_version
+from store.policies import (
+    DEFAULT_NAME,
+    AppDatabaseError,
+    PolicyNotFound,
+    app_engine,
+    current_policy_status,
+    describe_app_db,
+    policy_version,
+)
 from ui.export import neutralise
 
 MAX_ACTOR = 200
+_log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -163,10 +174,28 @@ class Run:
     recorded_at: datetime
 
 
+def _app_db(function):
+    """Driver errors of the app database become AppDatabaseError (store.policies' kind), naming no URL or SQL."""
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            _log.warning("assessment store failure on %s", describe_app_db(), exc_info=exc)
+            raise AppDatabaseError(
+                f"Assessments could not be read or written: {describe_app_db()} is not available. Check "
+                "TRUST_APP_DB_URL and that the database is running and writable; nothing was recorded."
+            ) from None
+
+    return guarded
+
+
 _created: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
+@_app_db
 def engine(url: str | None = None) -> Engine:
     """The app database Engine (store.policies.app_engine) with the assessment tables created."""
     eng = app_engine(url)
@@ -205,6 +234,7 @@ def _active(conn: Connection, key: str, as_of: date | None = None):
     return conn.execute(query.order_by(r.as_of.desc())).mappings().all()
 
 
+@_app_db
 def check_assessment(key: str, as_of: date, *, supersede: bool) -> int | None:
     """The run a new assessment at `as_of` would supersede (None for a new date), or AssessmentRefused.
 
@@ -237,6 +267,7 @@ def _check(conn: Connection, key: str, as_of: date, supersede: bool) -> int | No
     return same[0]["run_id"] if same else None
 
 
+@_app_db
 def previous_assessment(key: str, as_of: date) -> pl.DataFrame | None:
     """The rows of the latest active run of `key` before `as_of` (what grace is applied over), or None."""
     with engine().connect() as conn:
@@ -244,6 +275,7 @@ def previous_assessment(key: str, as_of: date) -> pl.DataFrame | None:
         return _rows(conn, earlier[0]["run_id"]) if earlier else None
 
 
+@_app_db
 def record_assessment(
     key: str,
     as_of: date,
@@ -313,6 +345,7 @@ def record_assessment(
     return get_run(run_id)
 
 
+@_app_db
 def get_run(run_id: int) -> Run:
     """The recorded run `run_id`; AssessmentRefused when there is none."""
     with engine().connect() as conn:
@@ -346,6 +379,7 @@ def _rows(conn: Connection, run_id: int) -> pl.DataFrame:
     ).select(pl.col(name).cast(dtype) for name, dtype in ASSESSMENT_SCHEMA.items())
 
 
+@_app_db
 def run_rows(run_id: int) -> pl.DataFrame:
     """Every supplier's recorded assessment in run `run_id` (policy.assess.ASSESSMENT_SCHEMA)."""
     with engine().connect() as conn:
@@ -376,6 +410,7 @@ RUNS_SCHEMA = {
 }
 
 
+@_app_db
 def list_runs(key: str) -> pl.DataFrame:
     """Every run of warehouse `key`, newest first (RUNS_SCHEMA); published_at is its latest publication."""
     r, later, p = assessment_runs.c, assessment_runs.alias("later"), assessment_publications.c
@@ -401,6 +436,7 @@ def list_runs(key: str) -> pl.DataFrame:
     return frame.sort(["as_of", "run_id"], descending=True)
 
 
+@_app_db
 def supplier_history(key: str, supplier_id: int) -> pl.DataFrame:
     """One supplier's recorded assessments in the runs of `key` no later run supersedes, oldest first.
 
@@ -465,6 +501,7 @@ class Publication:
     superseded_by: int | None
 
 
+@_app_db
 def latest_publication(key: str) -> Publication | None:
     """The most recent publication of warehouse `key` (None when nothing was ever published)."""
     p, r, later = assessment_publications.c, assessment_runs.c, assessment_runs.alias("later")
@@ -519,6 +556,7 @@ def feed_csv(assessment: pl.DataFrame) -> str:
     return out.getvalue()
 
 
+@_app_db
 def publish(run_id: int, directory: str | Path, actor: str) -> Path:
     """Write run `run_id`'s storefront feed to DIRECTORY/storefront-YYYY-MM-DD.csv and record the publication.
 
@@ -553,6 +591,7 @@ def _active_of(key: str):
         return _active(conn, key)
 
 
+@_app_db
 def audit_entries(key: str) -> pl.DataFrame:
     """Every assessment, supersede and publication of warehouse `key` in order: at, action, actor, what (JSON)."""
     runs = list_runs(key)
@@ -600,18 +639,25 @@ def audit_entries(key: str) -> pl.DataFrame:
     return pl.DataFrame(entries, schema=schema, orient="row").sort("at")
 
 
+@_app_db
 def policy_for(key: str) -> tuple[str, int | None, Policy]:
     """(name, version, Policy) of the policy warehouse `key` assesses under by default: its current saved
-    policy, else the contract default (version None)."""
-    name, policy = current_policy()
-    if name == DEFAULT_NAME:
-        return name, None, policy
+    policy, else the contract default (version None). AssessmentRefused when the policy marked current is
+    one today's rules refuse: storefronts must not silently fall back to the default."""
+    status = current_policy_status(key)
+    if status.problem:
+        raise AssessmentRefused(
+            f"{status.problem} Nothing was recorded; mark a valid policy current or give a policy file."
+        )
+    if status.name == DEFAULT_NAME:
+        return status.name, None, status.policy
     try:
-        return name, policy_version(name), policy
+        return status.name, policy_version(key, status.name), status.policy
     except PolicyNotFound:  # renamed or removed since: record it without a version
-        return name, None, policy
+        return status.name, None, status.policy
 
 
+@_app_db
 def published_row(key: str, supplier_id: int) -> tuple[Publication, dict | None] | None:
     """The latest publication of warehouse `key` and that supplier's row in it (None when it was not in the
     run); None when nothing was ever published. The row has the ASSESSMENT_SCHEMA fields."""

@@ -38,9 +38,10 @@ def make_app(warehouse, tmp_path, monkeypatch):
     def make(role: str = "admin"):
         monkeypatch.setenv("TRUST_DEMO_ROLE", role)
         at = app_test(warehouse, tmp_path, monkeypatch)
-        if policies_store.list_policies().is_empty():
-            policies_store.save_policy("Grace one", "pia", "", Policy.from_mapping(POLICY))
-            policies_store.mark_current("Grace one", "pia")
+        key = warehouse_key(warehouse)
+        if policies_store.list_policies(key).is_empty():
+            policies_store.save_policy(key, "Grace one", "pia", "", Policy.from_mapping(POLICY))
+            policies_store.mark_current(key, "Grace one", "pia")
         return at
 
     yield make
@@ -197,7 +198,7 @@ def _profile_sections(supplier_id: int):
     )
     view = View(url, "DuckDB", date(2024, 6, 11), (), (), DEFAULT_POLICY, "PRODUCT.md default", date(2024, 6, 11))
     render_storefront_card(view, live)
-    render_badge_history(view, live, projection=("not_qualified", date(2024, 7, 1)))
+    render_badge_history(view, live, projection=("not_qualified", "at the 2024-07-01 assessment"))
 
 
 def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_path, monkeypatch):
@@ -226,6 +227,7 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown escapes of names and dates removed
     assert any("assessed 2024-06-01 · grace1.json · Amount $4,000" in c for c in captions), captions
     assert any("Storefront trust card, as buyers see it: published" in c for c in captions)
+    assert "At the 2024-07-01 assessment · PRODUCT.md default" in captions
     chart = at.get("plotly_chart")
     assert len(chart) == 1
     history = at.dataframe[0].value
@@ -243,3 +245,25 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert any("no published assessment includes this supplier" in c.value for c in fresh.caption)
     assert not fresh.get("plotly_chart")
     assert any("No recorded assessment includes this supplier yet" in i.value for i in fresh.info)
+
+
+def test_the_supplier_profile_shows_the_published_card_and_the_timeline(make_app, warehouse, tmp_path):
+    from queries.__main__ import main
+
+    at = make_app("category_manager")  # saves the grace-1 policy as the warehouse's current one
+    for as_of, publish in (("2024-05-01", False), ("2024-06-01", True)):
+        args = ["assess", "--url", warehouse, "--as-of", as_of, "--actor", "pia"]
+        assert main(args + (["--publish", str(tmp_path)] if publish else [])) == 0
+    at.run()
+    at.switch_page("app_pages/suppliers.py").run()
+    at.number_input(key="supplier").set_value(2).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    # Published 2024-06-01 (grace 1): kept under grace. Live at 2024-06-11 under the same policy: no deals.
+    assert metrics["Published badge"] == "Qualified (under grace)"
+    assert metrics["Live standing"] == "Not qualified"
+    # The storefront card shows the published badge; the live figures below it say the live one.
+    assert [m.value for m in at.metric if m.label == "Badge"] == ["Qualified (under grace)", "Not qualified"]
+    assert len(at.get("plotly_chart")) >= 1
+    history = _tables(at, "kept_under_grace")[0]
+    assert history["kept_under_grace"].tolist() == [False, True]

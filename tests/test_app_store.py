@@ -109,3 +109,23 @@ def test_an_unreachable_app_database_is_named_not_blamed_on_the_warehouse(two_wa
     assert any("the app database (postgresql · appdb) is not available" in e for e in errors), errors
     assert not any(UNREACHABLE in e for e in errors)
     assert not any("s3cret" in e or "127.0.0.1" in e for e in errors)
+
+
+def test_the_policy_owner_can_replace_an_invalid_current_policy_from_the_policy_lab(
+    two_warehouses, tmp_path, monkeypatch
+):
+    demo, _ = two_warehouses
+    monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    _corrupt_current(demo)
+    store.save_policy(warehouse_key(demo), "Valid", "ana", "", Policy(min_orders_6m=2))
+
+    monkeypatch.setenv("TRUST_DEMO_ROLE", "policy_owner")
+    lab = _open(demo, tmp_path, monkeypatch)  # asserts no exception: the invalid policy does not break the page
+    assert any("refuse it" in w.value for w in lab.warning)
+    lab.selectbox(key="lab_pick").set_value("Valid")
+    lab.text_input(key="lab_actor").input("ana")
+    lab.button(key="lab_mark_current").click().run()
+
+    assert not lab.exception, lab.exception
+    assert _policy_caption(lab) == "Policy: Valid"
+    assert not any("refuse it" in w.value for w in lab.warning)

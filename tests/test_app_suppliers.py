@@ -185,6 +185,22 @@ def test_overview_tiles_are_the_hand_worked_numbers(app):
     ]
 
 
+def test_holders_exposure_against_their_amounts_and_the_over_amount_list(app):
+    # Alpha, the one holder: exposure $1,000 against its Amount of $6,000, all of it covered, not over;
+    # Delta (VN, no badge) holds the other $2,000 of open covered orders.
+    at = app.run()
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert (
+        "Badge holders' open exposure: $1,000 against their Amounts of $6,000; the program covers $1,000 of it. "
+        "0 holders are over their Amount, by $0 in all. Suppliers without the badge today have another $2,000 "
+        "of open covered orders, with no Amount behind them."
+    ) in captions
+    at = _suppliers_page(app)
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert "No badge holder in this view (1) has more open covered orders than its Amount." in captions
+    assert not [w for w in at.warning if "Over the Amount" in w.value]  # Alpha is within its Amount
+
+
 def test_overview_follows_the_sidebar_filters_and_the_as_of_date(app):
     at = app.run()
     at.sidebar.multiselect(key="country").set_value(["VN"]).run()
@@ -293,8 +309,10 @@ def test_profile_projects_the_next_assessment(app):
     assert words[0] == "account is 20 days too young"
     assert words[5:] == ["no inquiries to answer: passes", "no answered inquiries in 30 days: passes"]
     assert _metrics(at)["Badge"] == "Not qualified"
-    assert _metrics(at)["Projected badge at the 2024-08-01 assessment"] == "Qualified"
-    assert any("assuming no new activity" in c.value for c in at.caption)
+    # The next assessment (2024-08-01) is after the data's end T = 2024-07-01: the scorecard at T, with the
+    # account's age counted at 2024-08-01 (191 days), labelled with the last day of data.
+    label = "Projected badge at the 2024-08-01 assessment, if assessed on the data through 2024-06-30"
+    assert _metrics(at)[label] == "Qualified"
     assert any(info.value.startswith("No claims were filed") for info in at.info)
 
 
@@ -308,9 +326,9 @@ def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
     assert _metrics(at)["Open exposure"] == "$0"
     assert _metrics(at)["Amount left"] == "$6,000"
     assert _metrics(at)["Median reply time"] == "—"
-    # The data runs past 2024-06-01: July's windows would take in June's activity, so no projection here.
-    assert "Projected badge at the 2024-07-01 assessment" not in _metrics(at)
-    assert any("projected at the latest as-of date" in c.value for c in at.caption)
+    # The next assessment, 2024-07-01, is inside the data (T = 2024-07-01): the projection is the badge then,
+    # from known data — Alpha qualifies at 2024-07-01 (the module docstring's numbers).
+    assert _metrics(at)["Projected badge at the 2024-07-01 assessment"] == "Qualified"
     # The deals chart: one covered deal completed in each of Feb–May 2024 ($3,000 each), nothing else in 24 months.
     deals_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     value, deals = deals_chart["data"]

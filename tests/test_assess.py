@@ -408,3 +408,22 @@ def test_an_unreachable_app_database_exits_1_without_its_url(tmp_path, monkeypat
     assert assess_cli(url, "--as-of", "2024-06-01") == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "s3cret" not in err and "127.0.0.1" not in err and "SELECT" not in err
+
+
+def test_badge_timeline_axes_hold_every_point():
+    from ui.assess_charts import badge_timeline_figure
+
+    one = pl.DataFrame(
+        {
+            "as_of": [JUNE],
+            "policy_name": ["p"],
+            "policy_version": [None],
+            "badge": ["qualified"],
+            "ta_amount_usd": [14800.0],
+            "kept_under_grace": [False],
+            "failed_rules": [""],
+        }
+    )
+    fig = badge_timeline_figure(one)
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] > 14800
+    assert list(fig.layout.xaxis.range) == [date(2024, 5, 17), date(2024, 6, 16)]  # June 1 ± 15 days

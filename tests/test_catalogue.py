@@ -148,6 +148,13 @@ def test_counts_hours_days_and_changes():
     assert fmt.signed(0) == "±0"
 
 
+def test_metric_deltas_use_an_ascii_minus_for_streamlit():
+    assert fmt.metric_delta(52_000, 8_000, "money_compact") == "+$44k"
+    assert fmt.metric_delta(0.765, 1.0, "pp") == "-23.5 pp"
+    assert fmt.metric_delta(3, 3) == "0"
+    assert fmt.metric_delta(3, None) is None
+
+
 def test_show_dispatches_on_the_catalogue_kind():
     assert fmt.show("value_12m_usd", 1234.5) == "$1,235"
     assert fmt.show("value_12m_usd", 1234.5, compact=True) == "$1.23k"

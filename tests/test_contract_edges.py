@@ -17,7 +17,7 @@ from policy.derived import loss_ratio, with_derived
 from policy.flip import explain
 from policy.policy import MAX_DAYS, MAX_GRACE_ASSESSMENTS, MAX_HOURS, MAX_MULTIPLIER, MAX_ORDERS, MAX_USD
 from policy.rules import RULE_NAMES, amount_expr, cents, failed_rules_text
-from policy.whatif import WhatIf, amounts_usd
+from policy.whatif import WhatIfEngine, amounts_usd
 from tests import test_backtest, test_flip
 from tests.test_policy import HOUR_MICROS, A, features, one
 
@@ -76,7 +76,7 @@ def test_the_amount_is_min_cap_max_floor_multiplier_gmv_rounded_down_to_100(mult
     assert amounts_usd(np.array([round(gmv * 100)], dtype=np.int64), policy).tolist() == [int(amount)]
     frame = pl.DataFrame({"gmv_6m_usd": [gmv]})
     assert frame.select(amount_expr(policy)).item() == amount
-    step = WhatIf(features({"gmv_6m_usd": gmv}), DEFAULT_POLICY).step(policy)
+    step = WhatIfEngine(features({"gmv_6m_usd": gmv}), DEFAULT_POLICY).step(policy)
     assert step.amount_after_usd == amount
 
 
@@ -238,7 +238,7 @@ def test_diff_counts_gainers_losers_and_amounts():
     assert d.amount_change_usd == 7_000.0
     back = diff(frame, b, a)
     assert back.lost["supplier_id"].to_list() == [2, 3] and back.gained.height == 0
-    step = WhatIf(frame, a).step(b)
+    step = WhatIfEngine(frame, a).step(b)
     assert (step.qualified_before, step.qualified_after, step.amount_after_usd) == (1, 3, 17_000.0)
     assert step.gained["supplier_id"].to_list() == [2, 3]
 
@@ -448,7 +448,8 @@ def test_a_claims_failure_is_explained_in_words():
     rows = test_flip.explained({"supplier_id": 1, "orders_6m": 10, "upheld_claims_6m": 2})
     assert (rows[1]["badge"], rows[1]["failed_rules"]) == ("not_qualified", "claims")
     assert rows[1]["need_claims"] == 30
-    assert rows[1]["change"] == "30 more covered orders without upheld claims"
+    # 30 more than the 10 deals of six months: out of reach within one window, so the words say what blocks.
+    assert rows[1]["change"] == "claim rate 20.0 %, allows at most 5.0 %: out of reach this window"
     # Every not_qualified supplier is told something to do.
     frame = explain(
         test_flip.features({"supplier_id": 2, "orders_6m": 0}, {"supplier_id": 3, "orders_6m": 1}), DEFAULT_POLICY

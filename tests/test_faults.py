@@ -48,6 +48,7 @@ def stop(pg: PgServer) -> None:
 def app(server, tmp_path, monkeypatch):
     monkeypatch.setenv("TRUST_WAREHOUSE_URL", server.warehouse_url)
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    monkeypatch.setenv("TRUST_SERVING_DIR", str(tmp_path / "serving"))  # no snapshot: each test queries
     monkeypatch.delenv("TRUST_DEMO_ROLE", raising=False)
     monkeypatch.delenv("TRUST_STATEMENT_TIMEOUT_S", raising=False)
     st.cache_resource.clear()

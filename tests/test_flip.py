@@ -32,7 +32,16 @@ def features(*rows: dict, as_of: date = A.date()) -> pl.DataFrame:
 
 def explained(*rows: dict, policy: Policy = DEFAULT_POLICY) -> dict[int, dict]:
     frame = explain(features(*rows), policy)
-    assert frame.columns == ["supplier_id", "badge", "failed_rules", *NEED_COLUMNS, *LOSE_COLUMNS, "lose_in", "change"]
+    assert frame.columns == [
+        "supplier_id",
+        "badge",
+        "failed_rules",
+        *NEED_COLUMNS,
+        *LOSE_COLUMNS,
+        "lose_in",
+        "change",
+        "out_of_reach",
+    ]
     return {row["supplier_id"]: row for row in frame.with_columns(pl.col("badge").cast(pl.String)).to_dicts()}
 
 
@@ -215,3 +224,40 @@ def test_projection_to_the_next_assessment():
     # 2024-02-11 → 2024-03-01 is 19 days (2024 is a leap year); + 31 + 30 + 31 + 30 = 141 days at A;
     # 180 − 141 = 39 days from A (8 after 2024-08-01, when it is 141 + 31 = 172 days old).
     assert (rows[3]["need_account_age"], rows[3]["change"]) == (39, "account old enough in 39 days")
+
+
+def test_a_change_more_than_one_window_could_bring_is_named_as_out_of_reach():
+    rows = explained(
+        # 31 of 50 on time: (31 + k) / (50 + k) ≥ 9/10 ⇔ 310 + 10k ≥ 450 + 9k ⇔ k ≥ 140 > 50 shipments due.
+        {"supplier_id": 1, "shipments_6m": 50, "on_time_shipments_6m": 31},
+        # 7 of 10: 70 + 10k ≥ 90 + 9k ⇔ k ≥ 20 > 10.  8 of 10 needs k = 10, not more than the 10: a number.
+        {"supplier_id": 2, "shipments_6m": 10, "on_time_shipments_6m": 7},
+        {"supplier_id": 3, "shipments_6m": 10, "on_time_shipments_6m": 8},
+        # 5 upheld of 20 deals: 5 / (20 + k) ≤ 1/20 ⇔ k ≥ 80 > 20.  2 upheld of 20: k ≥ 20, not more: a number.
+        {"supplier_id": 4, "orders_6m": 20, "upheld_claims_6m": 5},
+        {"supplier_id": 5, "orders_6m": 20, "upheld_claims_6m": 2},
+        # 3 of 10 answered: (3 + k) / (10 + k) ≥ 7/10 ⇔ 3k ≥ 40 ⇔ k ≥ 14 > 10.  4 of 10: 3k ≥ 30, k = 10.
+        {"supplier_id": 6, "inquiries_30d": 10, "answered_24h_30d": 3},
+        {"supplier_id": 7, "inquiries_30d": 10, "answered_24h_30d": 4},
+        # Two rules out of reach at once, in rule order, beside a rule still within reach (min_orders 2 < 3:
+        # 1 more; its 0 of 2 on time needs (0 + k) / (2 + k) ≥ 9/10 ⇔ k ≥ 18 > 2).
+        {"supplier_id": 8, "orders_6m": 2, "shipments_6m": 2, "on_time_shipments_6m": 0, "upheld_claims_6m": 1},
+    )
+    assert rows[1]["need_on_time"] == 140
+    assert rows[1]["change"] == "on-time rate 62.0 %, needs 90.0 %: out of reach this window"
+    assert rows[1]["out_of_reach"] == "on_time"
+    assert rows[2]["change"] == "on-time rate 70.0 %, needs 90.0 %: out of reach this window"
+    assert (rows[3]["change"], rows[3]["out_of_reach"]) == ("10 more on-time shipments", "")
+    assert rows[4]["change"] == "claim rate 25.0 %, allows at most 5.0 %: out of reach this window"
+    assert rows[5]["change"] == "20 more covered orders without upheld claims"
+    assert rows[6]["change"] == "replies within 24 h 30.0 %, needs 70.0 %: out of reach this window"
+    assert rows[7]["change"] == "answer the next 10 new inquiries within 24 h"
+    # Supplier 8: 1 upheld of 2 deals: 1 / (2 + k) ≤ 1/20 ⇔ k ≥ 18 > 2.
+    assert rows[8]["change"] == (
+        "1 more covered order in 6 months; on-time rate 0.0 %, needs 90.0 %: out of reach this window; "
+        "claim rate 50.0 %, allows at most 5.0 %: out of reach this window"
+    )
+    assert rows[8]["out_of_reach"] == "on_time;claims"
+    # A holder's words (what would lose it) never say "out of reach".
+    holder = explained({"supplier_id": 9})[9]
+    assert (holder["badge"], holder["out_of_reach"]) == ("qualified", "")

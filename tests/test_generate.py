@@ -1,7 +1,7 @@
 """The demo generator: seeded rows, the loader's checks on every row, the promised variety, refusal."""
 
 import warnings
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -406,3 +406,27 @@ def test_ensure_demo_warehouse_leaves_other_backends_alone():
 def test_data_end_is_fixed():
     assert DATA_END.isoformat() == "2026-11-01T00:00:00"
     assert months_before(DATA_END, 24).isoformat() == "2024-11-01T00:00:00"
+
+
+def test_claims_do_not_pile_up_at_the_data_end():
+    """The last month holds about as many late-shipment claims as the months before it (growth aside).
+
+    Two edge artefacts doubled the demo's late-shipment claims in its last month (519 vs ~244): a late
+    order not shipped by DATA_END drew its claim twice over, and a quality claim on an order not yet
+    delivered was turned into a late-shipment claim. Late-shipment claims per month, on a seeded warehouse.
+    (Quality claims on arrival rise a little in the last months for a real reason: new accounts.)
+    """
+    eng = duckdb_memory_engine()
+    generate(eng, suppliers=2_000, months=8, seed=7)
+    claims = read_tables(eng)["claims"]
+    eng.dispose()
+    monthly = (
+        claims.with_columns(month=pl.col("filed_at").dt.truncate("1mo")).group_by("month", "reason").len().sort("month")
+    )
+    last = datetime(2026, 10, 1)
+    rows = monthly.filter(pl.col("reason") == "late_shipment")
+    before = rows.filter((pl.col("month") >= datetime(2026, 7, 1)) & (pl.col("month") < last))["len"]
+    final = rows.filter(pl.col("month") == last)["len"].item()
+    assert before.len() == 3 and before.min() >= 100  # enough claims for a fair comparison
+    # The marketplace grows a few per cent a month; the pile-up at the edge was about twice the level.
+    assert final <= 1.3 * before.mean(), (final, before.to_list())

@@ -124,10 +124,6 @@ def test_a_bad_extract_into_a_new_file_leaves_no_file(tmp_path):
     assert not path.exists() and not path.with_name("w.duckdb.wal").exists()
 
 
-def test_extract_fixture_is_the_shared_one():
-    assert EXTRACT["suppliers"][0][0] == "10"  # the ids the concurrency tests expect
-
-
 # ------------------------------------------------------------------------------------------ hostile files
 
 

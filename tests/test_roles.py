@@ -257,7 +257,7 @@ def test_a_policy_owner_saves_under_their_account_and_sees_the_audit(make_app):
 
     assert opens(at, "app_pages/audit.py") == "Audit"
     table = at.dataframe[0].value
-    assert table["action"].to_list() == ["mark_current", "save"]  # newest first
+    assert table["action"].to_list() == ["Marked as current", "Saved as new"]  # newest first, as labels
     assert at.get("download_button")[0].proto.label == "Download 2 changes (CSV)"
 
 

@@ -276,3 +276,17 @@ def test_error_words_name_the_field_by_its_label():
         "Minimum on-time shipping: expected a number between 0 and 1"
     )
     assert error_words("something odd happened") == "something odd happened"
+
+
+def test_readable_ticks_cover_stacked_bars_and_move_the_legend():
+    import plotly.graph_objects as go
+
+    from ui.charts import readable
+
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[3, 4], name="one"), go.Bar(x=["a", "b"], y=[5, 0], name="two")])
+    fig.add_trace(go.Scatter(x=["a", "b"], y=[1_283_080, 641_598], yaxis="y2", name="money"))
+    fig.update_layout(barmode="stack", legend={"y": 1.1})
+    readable(fig, count_axes=("y",), money_axes=("y2",))
+    assert list(fig.layout.yaxis.tickvals) == [0, 2, 4, 6, 8]  # the stack's top is 3 + 5 = 8, not 5
+    assert list(fig.layout.yaxis2.ticktext) == ["$0", "$500k", "$1M", "$1.5M"]
+    assert fig.layout.legend.y < -0.2 and fig.layout.legend.orientation == "h"

@@ -75,8 +75,9 @@ def test_whatif_counts_by_country_category_and_blocking_rules():
     w = lab.whatif(frame, DEFAULT_POLICY, Policy(min_orders_6m=4, open_countries=("*",)))
     assert (w.diff.qualified_before, w.diff.qualified_after) == (1, 1)
     assert w.diff.gained.height == 0 and w.diff.lost.height == 0
-    assert w.by_country.rows() == [("CN", 1, 1, 0, 0.0)]  # VN has nobody qualified either way
-    assert w.by_category.rows() == [("Toys", 1, 1, 0, 0.0)]
+    # VN has nobody qualified either way; the frame has no open exposure or refunds, so those changes are 0.
+    assert w.by_country.rows() == [("CN", 1, 1, 0, 0.0, 0.0, 0.0)]
+    assert w.by_category.rows() == [("Toys", 1, 1, 0, 0.0, 0.0, 0.0)]
     # 2 fails min_orders and on_time; 3 fails min_orders only.
     assert dict(zip(w.blockers["rule"], w.blockers["failing"], strict=True))["min_orders"] == 2
     assert dict(zip(w.blockers["rule"], w.blockers["only_rule_failing"], strict=True)) == {
@@ -92,7 +93,7 @@ def test_whatif_counts_by_country_category_and_blocking_rules():
 
     opened = lab.whatif(frame, DEFAULT_POLICY, Policy(open_countries=("CN", "VN")))
     assert opened.diff.gained["supplier_id"].to_list() == [3]
-    assert opened.by_country.row(0) == ("VN", 0, 1, 1, 20_000.0)  # 0.5 × 40,000
+    assert opened.by_country.row(0) == ("VN", 0, 1, 1, 20_000.0, 0.0, 0.0)  # 0.5 × 40,000
     gained = lab.supplier_changes(frame, opened.diff, "gained")
     assert gained.select("name", "amount_before_usd", "amount_after_usd", "badge_after").rows() == [
         ("c", 0.0, 20_000.0, "qualified")
@@ -188,3 +189,20 @@ def test_whatif_baseline_is_remembered_per_frame_and_policy():
         fresh.qualified_after,
         fresh.amount_before_usd,
     )
+
+
+def test_money_summary_of_a_what_if():
+    # 1 (CN) holds under both: Amount 0.5 × 20,000 = 10,000; exposure 12,000 → covered 10,000 (the Amount);
+    # refunds 3,650 → expected 3,650 × 182 / 365 = 1,820. 3 (VN, 40,000 GMV) gains when VN opens: Amount
+    # 20,000, exposure 500 → covered 500; refunds 73,000 → 36,400, capped at 20,000.
+    frame = features(orders_6m=[5, 3, 3], on_time_rate_6m=[1.0, 0.5, 1.0]).with_columns(
+        open_exposure_usd=pl.Series([12_000.0, 7.0, 500.0]), refunds_12m_usd=pl.Series([3_650.0, 9.0, 73_000.0])
+    )
+    w = lab.whatif(frame, DEFAULT_POLICY, Policy(open_countries=("CN", "VN")))
+    assert lab.money_summary(w.diff).rows() == [
+        ("Trade Assurance Amount", 10_000.0, 30_000.0, 20_000.0),
+        ("Covered exposure", 10_000.0, 10_500.0, 500.0),
+        ("Expected refunds, 6 months", 1_820.0, 21_820.0, 20_000.0),
+    ]
+    gained = lab.supplier_changes(frame, w.diff, "gained")
+    assert gained.select("name", *lab.CHANGE_MONEY).rows() == [("c", 500.0, 500.0, 20_000.0)]

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from policy import DEFAULT_POLICY, Policy, diff, evaluate
-from policy.whatif import WhatIf
+from policy.whatif import WhatIfEngine
 from queries.scorecard import RAW_SCHEMA, derive_features
 from tests import reference
 
@@ -138,7 +138,7 @@ def assert_matches(rows: list[dict], base: Policy, candidate: Policy) -> dict:
     )
 
     # policy.whatif (numpy).
-    step = WhatIf(features, base).step(candidate)
+    step = WhatIfEngine(features, base).step(candidate)
     assert sorted(step.gained["supplier_id"].to_list()) == want["gained"]
     assert sorted(step.lost["supplier_id"].to_list()) == want["lost"]
     assert (step.qualified_before, step.qualified_after) == (want["qualified_before"], want["qualified_after"])

@@ -6,6 +6,8 @@ showed from one assessment to the next); each assessment is a marker coloured by
 "kept under grace" stands out from holding the badge outright.
 """
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -44,6 +46,8 @@ def badge_timeline_figure(history: pl.DataFrame) -> go.Figure:
     """The Amount as a step line over the assessments, and one marker trace per standing (hover: policy)."""
     fig = go.Figure()
     frame = history.sort("as_of").with_columns(standing(history.sort("as_of")).alias("standing"))
+    dates = frame["as_of"].to_list()
+    top = max(frame["ta_amount_usd"].max() or 0.0, 1.0)
     fig.add_trace(
         go.Scatter(
             x=frame["as_of"].to_list(),
@@ -78,7 +82,9 @@ def badge_timeline_figure(history: pl.DataFrame) -> go.Figure:
         title={"text": "Badge and Trade Assurance Amount at each recorded assessment"},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
-        yaxis={"title": {"text": "Trade Assurance Amount (USD)"}, "rangemode": "tozero", "tickformat": "$,.0f"},
-        xaxis={"title": {"text": "Assessment (as-of date)"}, "type": "date"},
+        yaxis={"title": {"text": "Trade Assurance Amount (USD)"}, "range": [0, top * 1.15], "tickformat": "$,.0f"},
+        xaxis={"title": {"text": "Assessment (as-of date)"}, "type": "date", "tickformat": "%Y-%m-%d", "dtick": "M1"},
     )
+    if dates:  # half a month either side, so one assessment is not drawn on an axis of milliseconds
+        fig.update_xaxes(range=[dates[0] - timedelta(days=15), dates[-1] + timedelta(days=15)])
     return fig

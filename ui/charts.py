@@ -176,12 +176,19 @@ def _axis_key(axis: str) -> str:
 
 
 def _axis_values(fig: go.Figure, axis: str) -> list:
-    letter = axis[0]
-    out = []
+    """The values plotted on `axis`; stacked bars count as their per-category totals (the bar's top)."""
+    letter, other = axis[0], "x" if axis[0] == "y" else "y"
+    out, stacks = [], {}
     for trace in fig.data:
-        if (getattr(trace, f"{letter}axis", None) or letter) == axis:
-            out.extend(v for v in (getattr(trace, letter) or ()) if v is not None)
-    return out
+        if (getattr(trace, f"{letter}axis", None) or letter) != axis:
+            continue
+        values = list(getattr(trace, letter) or ())
+        if trace.type == "bar" and fig.layout.barmode in ("stack", "relative"):
+            for at, v in zip(getattr(trace, other) or (), values, strict=False):
+                stacks[at] = stacks.get(at, 0) + (v or 0)
+        else:
+            out.extend(v for v in values if v is not None)
+    return out + list(stacks.values())
 
 
 def readable(

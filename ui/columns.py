@@ -35,7 +35,7 @@ def _formatter(code: str, policy=None, compact: bool = False):
         key, kind = _RULE_OF_METRIC[code]
         threshold = getattr(policy, key)
         return lambda v: fmt.rate_against(v, threshold, kind)
-    return lambda v: fmt.show(code, v, compact=compact, group=e.group)
+    return fmt.formatter(code, compact=compact, group=e.group)
 
 
 def display(frame: pl.DataFrame, *, policy=None, compact: bool = False) -> pl.DataFrame:
@@ -46,13 +46,13 @@ def display(frame: pl.DataFrame, *, policy=None, compact: bool = False) -> pl.Da
     out = []
     for name in frame.columns:
         show = _formatter(name, policy, compact)
-        if show is None or frame.schema[name] == pl.String and _entry(name).kind in ("text", "date"):
-            out.append(pl.col(name))
+        if show is None:
+            out.append(frame[name])
+        elif frame.schema[name] == pl.String and _entry(name).kind in ("text", "date"):
+            out.append(frame[name].fill_null(fmt.NULL))
         else:
-            out.append(pl.col(name).map_elements(show, return_dtype=pl.String, skip_nulls=False).alias(name))
-    return frame.select(out).with_columns(
-        pl.col(c).fill_null(fmt.NULL) for c in frame.columns if frame.schema[c] == pl.String
-    )
+            out.append(pl.Series(name, [show(v) for v in frame[name].to_list()], dtype=pl.String))
+    return pl.DataFrame(out) if out else frame
 
 
 def column(code: str, *, label: str | None = None, pinned: bool | None = None, width=None):

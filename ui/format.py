@@ -31,14 +31,21 @@ def _sign(value) -> str:
     return MINUS if value < 0 else ""
 
 
+def _half_up(x: float) -> int:
+    """A non-negative float rounded half up, after dropping float noise below 1e-6 (2.675 is 2.675)."""
+    return math.floor(round(x, 6) + 0.5)
+
+
 def money(value, *, cents: bool = False) -> str:
     """USD to the dollar with separators ('$12,345'), or to the cent ('$12,345.67'); '—' for null."""
     if missing(value):
         return NULL
-    whole = Decimal(repr(float(value))).quantize(Decimal("0.01") if cents else Decimal(1), ROUND_HALF_UP)
-    if whole == 0:
-        return "$0.00" if cents else "$0"
-    return f"{_sign(whole)}${abs(whole):,.2f}" if cents else f"{_sign(whole)}${abs(whole):,.0f}"
+    v = float(value)
+    if cents:
+        n = _half_up(abs(v) * 100)
+        return f"{MINUS if v < 0 and n else ''}${n // 100:,}.{n % 100:02d}"
+    n = _half_up(abs(v))
+    return f"{MINUS if v < 0 and n else ''}${n:,}"
 
 
 def money_exact(value) -> str:
@@ -97,13 +104,20 @@ def _percent_decimal(value, digits: int, rounding: str) -> Decimal:
 
 
 def percent(value, digits: int = 1, rounding: str = "nearest") -> str:
-    """A share 0..1 as '86.0%' ('—' for null); `rounding` is 'nearest', 'down' or 'up'."""
+    """A share 0..1 as '86.0%' ('—' for null); `rounding` is 'nearest' (half up), 'down' or 'up'."""
     if missing(value):
         return NULL
-    shown = _percent_decimal(value, digits, rounding)
-    if shown == 0:
-        shown = abs(shown)
-    return f"{_sign(shown)}{abs(shown):,.{digits}f}%"
+    scale = 10**digits
+    scaled = round(float(value) * 100 * scale, 6)  # float noise off: 0.962 × 1000 is 962, not 961.99…
+    if rounding == "down":
+        n = math.floor(scaled)
+    elif rounding == "up":
+        n = math.ceil(scaled)
+    else:
+        n = math.floor(scaled + 0.5)
+    sign = MINUS if n < 0 else ""
+    n = abs(n)
+    return f"{sign}{n // scale:,}.{n % scale:0{digits}d}%" if digits else f"{sign}{n:,}%"
 
 
 def rate(value, code: str | None = None) -> str:
@@ -185,6 +199,15 @@ def signed(value, kind: str = "count") -> str:
     return f"{sign}{body}"
 
 
+def metric_delta(current, previous, kind: str = "count") -> str | None:
+    """st.metric's delta: the signed change with an ASCII minus (st.metric reads '-' to colour it and point the
+    arrow down), '0' for no change, None without a value to compare with. Kinds as `signed`."""
+    if missing(current) or missing(previous):
+        return None
+    change = current - previous
+    return "0" if change == 0 else signed(change, kind).replace(MINUS, "-")
+
+
 def word(code, group: str | None = None) -> str:
     """A code from the contract's lists (a badge, a reason, a status) as its label; '—' for null."""
     return NULL if missing(code) else catalogue.label(str(code), group)
@@ -208,26 +231,31 @@ _BY_KIND = {
 }
 
 
-def show(code: str, value, *, compact: bool = False, group: str | None = None) -> str:
-    """`value` of the catalogue entry `code` as text for a table or card (compact money for tiles)."""
-    if missing(value):
-        return NULL
+def formatter(code: str, *, compact: bool = False, group: str | None = None):
+    """The function that shows values of catalogue entry `code` (resolved once: tables call it per cell)."""
     e = catalogue.entry(code, group) if catalogue.has(code, group) else None
     if e is None:
-        return str(value)
+        return lambda value: NULL if missing(value) else str(value)
     if e.kind == "rate":
-        return percent(value, 1, e.rounding)
+        return lambda value: percent(value, 1, e.rounding)
     if e.kind == "money" and compact:
-        return money_compact(value)
+        return money_compact
     if e.kind == "code":
         if code == "failed_rules":
-            return words(value)
+            return words
         if code in ("badge", "projected_badge", "badge_after"):
-            return word(value, "badge")
+            return lambda value: word(value, "badge")
         if code == "reason":
-            return word(value, "claim_reason")
-        return str(value)
-    return _BY_KIND.get(e.kind, str)(value)
+            return lambda value: word(value, "claim_reason")
+        if code == "status":
+            return lambda value: word(value)
+        return lambda value: NULL if missing(value) else str(value)
+    return _BY_KIND.get(e.kind, lambda value: NULL if missing(value) else str(value))
+
+
+def show(code: str, value, *, compact: bool = False, group: str | None = None) -> str:
+    """`value` of the catalogue entry `code` as text for a table or card (compact money for tiles)."""
+    return formatter(code, compact=compact, group=group)(value)
 
 
 # ---- plotly axes: ticks people read (no plotly import: these return layout dicts) -------------------

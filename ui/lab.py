@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from policy import RULES, Diff, Policy
-from policy.whatif import Step
-from policy.whatif import WhatIf as WhatIfEngine
+from policy.derived import with_derived
+from policy.whatif import MONEY_CHANGES, Step, WhatIfEngine
 
 CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
 REASON_LABELS = {
@@ -56,7 +56,7 @@ _engine: list = []  # [WhatIfEngine]: the last one, which holds its frame so `is
 
 
 def engine(features: pl.DataFrame, base: Policy) -> WhatIfEngine:
-    """policy.whatif.WhatIf(features, base), remembered for the last (features, base): sliders move, the
+    """policy.whatif.WhatIfEngine(features, base), remembered for the last (features, base): sliders move, the
     baseline and the per-rule caches stay."""
     if _engine and _engine[0].features is features and _engine[0].base == base:
         return _engine[0]
@@ -82,17 +82,43 @@ def whatif(features: pl.DataFrame, base: Policy, candidate: Policy) -> WhatIf:
 
 
 def change_by(changes: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Qualified suppliers before and after, and the change in amount, per value of `by` (largest change first)."""
+    """Qualified suppliers before and after, and the change in amount, per value of `by` (largest change first).
+
+    `changes`: one row per supplier qualified under either policy: `by`, before, after (booleans),
+    amount_change_usd, and covered_exposure_change_usd and expected_refunds_change_usd when present
+    (then summed too).
+    """
+    money = [c for c in MONEY_CHANGES if c in changes.columns]
     return (
         changes.group_by(by)
         .agg(
             pl.col("before").sum().cast(pl.Int64).alias("qualified_before"),
             pl.col("after").sum().cast(pl.Int64).alias("qualified_after"),
-            pl.col("amount_change_usd").sum(),
+            *(pl.col(c).sum() for c in money),
         )
         .with_columns((pl.col("qualified_after") - pl.col("qualified_before")).alias("change"))
-        .select(by, "qualified_before", "qualified_after", "change", "amount_change_usd")
+        .select(by, "qualified_before", "qualified_after", "change", *money)
         .sort([pl.col("change").abs(), by], descending=[True, False])
+    )
+
+
+MONEY_ROWS = (
+    ("Trade Assurance Amount", "amount"),
+    ("Covered exposure", "covered_exposure"),
+    ("Expected refunds, 6 months", "expected_refunds"),
+)
+
+
+def money_summary(step: Step) -> pl.DataFrame:
+    """What the what-if does to the program's money: one row per figure (Trade Assurance Amount, covered
+    exposure, expected refunds over the coming 6 months; PRODUCT.md's derived figures summed over the
+    holders): figure, before_usd, after_usd, change_usd."""
+    rows = []
+    for label, name in MONEY_ROWS:
+        before, after = getattr(step, f"{name}_before_usd"), getattr(step, f"{name}_after_usd")
+        rows.append({"figure": label, "before_usd": before, "after_usd": after, "change_usd": after - before})
+    return pl.DataFrame(
+        rows, schema={"figure": pl.String, "before_usd": pl.Float64, "after_usd": pl.Float64, "change_usd": pl.Float64}
     )
 
 
@@ -124,8 +150,13 @@ def top_blocker(blockers: pl.DataFrame) -> tuple[str, int] | None:
     return (best["rule"], best["only_rule_failing"]) if best["only_rule_failing"] > 0 else None
 
 
+CHANGE_MONEY = ("open_exposure_usd", "covered_exposure_usd", "expected_refunds_6m_usd")
+
+
 def supplier_changes(features: pl.DataFrame, d: Diff | Step, which: str) -> pl.DataFrame:
-    """Suppliers who gain (`which`="gained") or lose ("lost") the badge, with their amount before and after."""
+    """Suppliers who gain (`which`="gained") or lose ("lost") the badge, with their amount before and after,
+    the badge and failed rules after, and their open exposure, covered exposure and expected refunds (6
+    months) while holding the badge (after for a gainer, before for a loser; policy.derived)."""
     from policy import failed_rules_text
 
     if isinstance(d, Step) and features is d.engine.features:  # read the changed rows alone, no joins
@@ -134,6 +165,7 @@ def supplier_changes(features: pl.DataFrame, d: Diff | Step, which: str) -> pl.D
             features.select("supplier_id", "name", "country_code", "category")[d.rows(which)]
             .hstack(changed.select("amount_before_usd", "badge_after", "amount_after_usd"))
             .with_columns(failed_rules_text(changed["failed_mask"]).alias("failed_rules_after"))
+            .hstack(changed.select(CHANGE_MONEY))
             .sort("supplier_id")
         )
     ids = getattr(d, which)
@@ -144,12 +176,29 @@ def supplier_changes(features: pl.DataFrame, d: Diff | Step, which: str) -> pl.D
         pl.col("ta_amount_usd").alias("amount_after_usd"),
         pl.col("failed_mask"),
     )
+    held = (d.after if which == "gained" else d.before).select("supplier_id", "badge", "ta_amount_usd")
+    money = with_derived(
+        held.join(
+            features.select(
+                "supplier_id",
+                *(
+                    (
+                        pl.col(c).cast(pl.Float64).fill_null(0.0) if c in features.columns else pl.repeat(0.0, pl.len())
+                    ).alias(c)
+                    for c in ("open_exposure_usd", "refunds_12m_usd")
+                ),
+            ),
+            on="supplier_id",
+            how="left",
+        )
+    ).select("supplier_id", *CHANGE_MONEY)
     return (
         ids.join(features.select("supplier_id", "name", "country_code", "category"), on="supplier_id", how="left")
         .join(before, on="supplier_id", how="left")
         .join(after, on="supplier_id", how="left")
         .with_columns(failed_rules_text(pl.col("failed_mask")).alias("failed_rules_after"))
         .drop("failed_mask")
+        .join(money, on="supplier_id", how="left")
         .sort("supplier_id")
     )
 

@@ -1,6 +1,9 @@
 """Supplier vetting's "At risk" list: badge holders one event from losing the badge, for category managers.
 
-`at_risk_lists` is pure (features at the as-of date and at the next monthly assessment → the lists);
+`at_risk_lists` is pure (features at the as-of date and the projection's features → the lists);
+`projection_features(url, as_of)` fetches the projection's features as PRODUCT.md defines it (the
+scorecard at the next assessment N when N is inside the data, else at the data's end T with account age
+judged at N; policy.projection) — the profile's projected badge uses the same;
 `render_at_risk(view)` draws them with CSV exports. A holder with no inquiries in the last 30 days is one
 unanswered inquiry from losing the badge (its response rate would be 0 %); when that is its only risk it
 goes in a separate, collapsed group so the main list stays about real near-misses. Names, categories and
@@ -13,8 +16,8 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from policy import Policy
-from policy.flip import at_risk, next_assessment
+from policy import Policy, projection
+from policy.flip import at_risk, project
 from policy.rules import verdict
 from queries import cached
 from ui import format as fmt
@@ -55,7 +58,7 @@ class AtRiskLists:
 def at_risk_lists(features: pl.DataFrame, features_next: pl.DataFrame | None, policy: Policy) -> AtRiskLists:
     """At-risk badge holders among `features` (fetch_features at the as-of date) under `policy`.
 
-    features_next: features at the next monthly assessment assuming no new activity (or None); gives
+    features_next: the projection's features (policy.projection.judged_at), or None; gives
     projected_badge (as words) and the counts of suppliers projected to gain or lose the badge.
     Both lists are ordered by supplier_id; would_lose_badge_with is policy.flip's change in plain words.
     """
@@ -65,11 +68,11 @@ def at_risk_lists(features: pl.DataFrame, features_next: pl.DataFrame | None, po
     risky = at_risk(features.join(holders.select("supplier_id"), on="supplier_id", how="semi"), policy)
     gains = losses = None
     if features_next is not None and not features_next.is_empty():
-        after = verdict(features_next, policy).select("supplier_id", pl.col("badge").cast(pl.String).alias("next"))
-        both = now.join(after, on="supplier_id", how="inner")
-        held, holds = pl.col("badge") == "qualified", pl.col("next") == "qualified"
-        gains, losses = both.select((~held & holds).sum().alias("gains"), (held & ~holds).sum().alias("losses")).row(0)
-        projected = after.select("supplier_id", pl.col("next").replace_strict(BADGE_LABELS).alias("projected_badge"))
+        outlook = projection.projected(features, features_next, policy)
+        gains, losses = outlook.gains, outlook.losses
+        projected = outlook.badges.select(
+            "supplier_id", pl.col("projected_badge").replace_strict(BADGE_LABELS).alias("projected_badge")
+        )
     else:
         projected = now.select("supplier_id", pl.lit(None, pl.String).alias("projected_badge"))
     rows = (
@@ -94,13 +97,23 @@ def at_risk_lists(features: pl.DataFrame, features_next: pl.DataFrame | None, po
     )
 
 
+def projection_plan(url: str, as_of: date) -> projection.Projection:
+    """Where the projection from `as_of` comes from in this warehouse (its data end T is fetched, cached)."""
+    return projection.plan(as_of, cached.data_end(url))
+
+
+def projection_features(url: str, as_of: date) -> tuple[projection.Projection, pl.DataFrame]:
+    """(the plan, every supplier's features the projection applies the policy to) for `as_of`."""
+    plan = projection_plan(url, as_of)
+    return plan, projection.judged_at(cached.features(url, plan.scored_at), plan)
+
+
 @st.cache_resource(ttl="10m", max_entries=16, show_spinner=False)
 def _lists(url: str, as_of: date, countries: tuple, categories: tuple, policy: Policy, _view) -> AtRiskLists:
     # Keyed by the view's parts; _view (not hashed) only applies the same filters.
     features = _view.filter(cached.features(url, as_of))
-    # Before the data's end, the next assessment's windows would take in activity after the as-of date.
-    upcoming = _view.filter(cached.features(url, next_assessment(as_of))) if _view.projects else None
-    return at_risk_lists(features, upcoming, policy)
+    _, upcoming = projection_features(url, as_of)
+    return at_risk_lists(features, _view.filter(upcoming), policy)
 
 
 def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
@@ -117,12 +130,17 @@ def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
 
 def render_at_risk(view) -> None:
     """The "At risk" section for the view (app_pages.sections.context.View: warehouse, as-of date, filters, policy)."""
-    upcoming = next_assessment(view.as_of)
+    plan = projection_plan(view.url, view.as_of)
+    upcoming = plan.assessment
     st.subheader("At risk of losing the badge")
     st.caption(
         f"Badge holders in this view one event from losing the badge under the current policy, as of "
-        f"{view.as_of:%Y-%m-%d}. The projected badge is for the {upcoming:%Y-%m-%d} assessment, assuming no "
-        "new activity after the data in the warehouse now."
+        f"{view.as_of:%Y-%m-%d}. The projected badge is the badge {plan.label}"
+        + (
+            "."
+            if plan.known
+            else ": orders not yet due and inquiries not yet received count neither for nor against a supplier."
+        )
     )
     with st.spinner("Finding badge holders at risk…"):
         lists = _lists(view.url, view.as_of, view.countries, view.categories, view.policy, view)
@@ -154,3 +172,30 @@ def render_at_risk(view) -> None:
                 "would drop it to 0 % and lose the badge. Nothing else puts them at risk."
             )
             _table(lists.quiet, "at_risk_quiet", f"at_risk_quiet_{view.as_of:%Y-%m-%d}.csv", "this group")
+
+
+def render_projected_badge(view, now: pl.DataFrame) -> tuple[str, str] | None:
+    """The profile's projected badge at the next assessment and the smallest change that would flip it.
+
+    `now`: the supplier's features at the view's as-of date (one row). The projection is PRODUCT.md's
+    (projection_features): known data when the next assessment is inside the data, else the data's end.
+    Returns (projected badge code, its label), or None when there is no projection.
+    """
+    if now.is_empty():
+        return None
+    with st.spinner("Projecting the next monthly assessment…"):
+        plan, upcoming = projection_features(view.url, view.as_of)
+    future = upcoming.join(now.select("supplier_id"), on="supplier_id", how="semi")
+    if future.is_empty():
+        return None
+    row = project(now, future, view.policy).row(0, named=True)
+    st.metric(
+        f"Projected badge {plan.label}",
+        BADGE_LABELS[str(row["projected_badge"])],
+        help="The badge at the next monthly assessment: from the data at that date when the warehouse holds it, "
+        "else the policy applied to the data as it ends, with the account's age counted at the assessment. "
+        "Orders not yet due and inquiries not yet received count neither for nor against the supplier.",
+    )
+    if row["change"]:
+        st.text(f"Then the smallest change that flips it: {row['change']}.")
+    return str(row["projected_badge"]), plan.label

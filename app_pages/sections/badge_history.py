@@ -6,8 +6,6 @@ Called by the supplier profile with the supplier's live row (the page's scored f
 names people typed (policy names, actors) are escaped before any Markdown-rendering element.
 """
 
-from datetime import date
-
 import streamlit as st
 
 from app_pages.sections.assessments_run import policy_label
@@ -16,7 +14,6 @@ from store import assessments as store
 from ui import format as fmt
 from ui.assess_charts import CONFIG, badge_timeline_figure
 from ui.explain import escape_markdown
-from warehouse.connection import warehouse_key
 
 
 def _badge_words(row: dict) -> str:
@@ -30,7 +27,7 @@ def render_storefront_card(view: View, live: dict) -> None:
     `live`: the supplier's row on the page (name, supplier_id, country_code, category). Without a
     publication, or when the supplier was not in it, the card says so: storefronts show no badge then.
     """
-    found = store.published_row(warehouse_key(view.url), live["supplier_id"])
+    found = store.published_row(view.warehouse_key, live["supplier_id"])
     with st.container(border=True, key="storefront_card"):
         if found is None or found[1] is None:
             st.caption(
@@ -57,9 +54,12 @@ def render_storefront_card(view: View, live: dict) -> None:
         card[4].metric("Median reply time", fmt.hours(row["median_response_hours_30d"]))
 
 
-def render_badge_history(view: View, live: dict, projection: tuple[str, date] | None = None) -> None:
-    """Published badge | live standing | projection (badge, assessment date), then the timeline of the record."""
-    key = warehouse_key(view.url)
+def render_badge_history(view: View, live: dict, projection: tuple[str, str] | None = None) -> None:
+    """Published badge | live standing | projection, then the timeline of the record.
+
+    `projection`: (projected badge, its label, e.g. "at the 2024-07-01 assessment"), when the page has one.
+    """
+    key = view.warehouse_key
     supplier_id = int(live["supplier_id"])
     st.markdown("**Badge: published, live and on record**")
     found = store.published_row(key, supplier_id)
@@ -90,7 +90,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, date] | 
     if projection:
         badge, when = projection
         tiles[2].metric("Projected badge", fmt.word(badge, "badge"))
-        tiles[2].caption(escape_markdown(f"At the {when:%Y-%m-%d} assessment · {view.policy_name}"))
+        tiles[2].caption(escape_markdown(f"{when[:1].upper()}{when[1:]} · {view.policy_name}"))
 
     history = store.supplier_history(key, supplier_id)
     if history.is_empty():

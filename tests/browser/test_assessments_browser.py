@@ -88,3 +88,22 @@ def test_run_publish_refuse_and_read_the_history(page, assess_app, feeds, screen
     button.click()
     page.get_by_text("is already assessed").wait_for(timeout=60_000)
     assert _run_count(app_db) == 1 and len(list(feeds.glob("storefront-*.csv"))) == 1
+
+
+def test_the_profile_shows_published_live_and_the_timeline(page, assess_app, feeds, screenshots):
+    """After the run above (this module's server): a badge holder in the published feed, on its profile."""
+    base_url, _ = assess_app
+    written = sorted(feeds.glob("storefront-*.csv"))
+    assert written, "the first test publishes the feed"
+    rows = list(csv.DictReader(io.StringIO(written[0].read_text())))
+    holder = next(row for row in rows if row["badge"] == "qualified")
+    page.goto(f"{base_url}/suppliers?supplier={holder['supplier_id']}")
+    wait_for_app(page)
+    _no_exception(page)
+    published = page.locator('[data-testid="stMetric"]').filter(has_text="Published badge")
+    assert published.locator('[data-testid="stMetricValue"]').inner_text().strip() == "Qualified"
+    assert page.get_by_text("Storefront trust card, as buyers see it: published").is_visible()
+    timeline = page.locator(".st-key-badge_timeline")
+    timeline.scroll_into_view_if_needed()
+    assert timeline.locator(".js-plotly-plot").count() == 1
+    page.screenshot(path=screenshots / "badge_history.png", full_page=True)

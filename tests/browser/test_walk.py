@@ -84,10 +84,12 @@ def walk_url(demo_warehouse, tmp_path_factory):
     script = (
         "from policy import Policy\n"
         "from store import policies as s\n"
-        "s.save_policy('Wider', 'walk', 'first', Policy(open_countries=('CN', 'VN')))\n"
-        "s.save_policy('Wider', 'walk', 'second', Policy(open_countries=('CN', 'VN'), min_on_time_rate=0.85),"
+        "from warehouse.connection import warehouse_key\n"
+        "k = warehouse_key()\n"
+        "s.save_policy(k, 'Wider', 'walk', 'first', Policy(open_countries=('CN', 'VN')))\n"
+        "s.save_policy(k, 'Wider', 'walk', 'second', Policy(open_countries=('CN', 'VN'), min_on_time_rate=0.85),"
         " expected_version=1)\n"
-        "s.mark_current('Wider', 'walk')\n"
+        "s.mark_current(k, 'Wider', 'walk')\n"
     )
     env_script = f"import os; os.environ['TRUST_APP_DB_URL'] = {app_db!r}; os.environ['TRUST_WAREHOUSE_URL'] = "
     env_script += f"{demo_warehouse!r}\n" + script
