@@ -469,3 +469,12 @@ def test_evaluate_gives_one_row_per_supplier_with_these_types():
     assert out.schema["failed_rules"] == pl.String
     assert all(out.schema[f"margin_{rule}"] == pl.Float64 for rule in RULE_NAMES)
     assert out.columns[:3] == ["supplier_id", "badge", "failed_mask"]
+
+
+def test_a_missing_count_or_gmv_fails_its_rule():
+    # account_age, min_orders and min_gmv have no null rule: no value is no pass (and no Amount).
+    # A missing orders_6m also leaves the claim rate without a denominator: claims fails too.
+    for overrides, rule in (({"gmv_6m_usd": None}, "min_gmv"), ({"orders_6m": None}, "min_orders;claims")):
+        assert one(**overrides)[:2] == ("not_qualified", rule)
+        step = WhatIf(features(overrides), DEFAULT_POLICY).step(Policy(min_gmv_6m_usd=0.0))
+        assert step.after["badge"].cast(pl.String).to_list() == ["not_qualified"]
