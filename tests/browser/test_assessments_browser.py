@@ -86,7 +86,7 @@ def test_run_publish_refuse_and_read_the_history(page, assess_app, feeds, screen
     if not button.is_visible():  # the expander closes once runs exist
         page.locator('[data-testid="stExpander"]').filter(has_text="Run an assessment").locator("summary").click()
     button.click()
-    page.get_by_text("is already assessed").wait_for(timeout=60_000)
+    page.get_by_text("is already assessed").wait_for(timeout=120_000)
     assert _run_count(app_db) == 1 and len(list(feeds.glob("storefront-*.csv"))) == 1
 
 

@@ -126,7 +126,7 @@ def test_search_open_the_profile_and_download_the_csv(page, app_url, screenshots
     wait_for_app(page)
     _no_exception(page)
     assert name in page.locator('[data-testid="stText"]').all_inner_texts()
-    assert page.get_by_text("Storefront trust card").is_visible()
+    assert page.get_by_text("Storefront trust card, as a buyer sees it").is_visible()
     page.screenshot(path=screenshots / "supplier_profile.png", full_page=True)
 
     with page.expect_download() as claims:

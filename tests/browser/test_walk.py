@@ -63,7 +63,12 @@ COLLECT = """async () => {
   }));
   // Material icons are drawn from a font ligature: their name ("trending_up") is text no one reads.
   let text = main.innerText;
-  for (const icon of new Set(texts(main, '[data-testid="stIconMaterial"]'))) text = text.split(icon).join(' ');
+  const icons = [...main.querySelectorAll('span, i')]
+    .filter(e => e.children.length === 0 && getComputedStyle(e).fontFamily.includes('Material'))
+    .map(e => e.textContent.trim()).filter(t => t);
+  for (const icon of new Set([...icons, ...texts(main, '[data-testid="stIconMaterial"]')])) {
+    text = text.split(icon).join(' ');
+  }
   return {text, tables, charts, ticks: charts.flatMap(c => c.ticks), svg: charts.flatMap(c => c.svg)};
 }"""
 BACKTEST_CHARTS = (
