@@ -19,6 +19,7 @@ from policy import Policy, PolicyError
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG
+from ui.explain import RULE_LABELS
 from ui.export import csv_bytes
 
 TOP_ROWS = 20
@@ -106,19 +107,19 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
         with right:
             table_with_csv(w.by_category, "categories", "lab_by_category", "No supplier in the filtered view.")
     with rules_tab:
-        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(lab.RULE_LABELS).alias("rule"))
+        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(RULE_LABELS).alias("rule"))
         top = lab.top_blocker(w.blockers)
         if top is None:
             st.caption("No supplier is held back by a single rule under this what-if.")
         else:
             st.write(
-                f"The rule that alone blocks the most suppliers: **{lab.RULE_LABELS[top[0]]}** "
+                f"The rule that alone blocks the most suppliers: **{RULE_LABELS[top[0]]}** "
                 f"({fmt.count(top[1])} would qualify if it passed)."
             )
         most = w.blockers.sort("failing", descending=True).row(0, named=True)
         if most["failing"]:
             st.write(
-                f"The rule failed most often: **{lab.RULE_LABELS[most['rule']]}** "
+                f"The rule failed most often: **{RULE_LABELS[most['rule']]}** "
                 f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} "
                 "not-qualified suppliers)."
             )
