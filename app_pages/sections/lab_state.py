@@ -36,7 +36,7 @@ CONTROLS = (
     ("amount_multiplier", "number", 0.0, 100.0, 0.05, "%.4f"),
     ("amount_floor_usd", "number", 0.0, 1e12, 500.0, "%.2f"),
     ("amount_cap_usd", "number", 0.0, 1e12, 10_000.0, "%.2f"),
-    ("grace_assessments", "slider", 0, 12, 1, None),
+    ("grace_assessments", "slider", 0, 12, 1, "%d assessments"),
 )
 FIELDS = tuple(c[0] for c in CONTROLS)
 LABELS = {key: catalogue.label(key, "policy") for key in ("open_countries", *FIELDS)}
