@@ -14,7 +14,7 @@ from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
 from ui.explain import audit_change
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 ACTION_LABELS = catalogue.labels("action")
 
@@ -69,11 +69,4 @@ st.dataframe(
         "change": st.column_config.TextColumn("What changed", width="large"),
     },
 )
-st.download_button(
-    f"Download {fmt.count(shown.height)} changes (CSV)",
-    csv_bytes(shown),
-    file_name="policy_audit.csv",
-    mime="text/csv",
-    key="audit_csv",
-    on_click="ignore",
-)
+csv_download("Download {rows} changes (CSV)", shown, "policy_audit.csv", "audit_csv")

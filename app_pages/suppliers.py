@@ -22,7 +22,7 @@ from queries import cached
 from ui import columns
 from ui import format as fmt
 from ui.explain import BADGE_LABELS, compare_table, escape_markdown, supplier_label
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 OPEN = "open_supplier"  # a supplier chosen in this run's callbacks: its profile opens
 BACK = "vetting_params"  # this page's URL parameters, for the profile's link back
@@ -136,14 +136,7 @@ def vetting(view, everyone: pl.DataFrame) -> None:
             on_select=_open_selected_row,
             selection_mode="single-row",
         )
-        st.download_button(
-            "Download this table (CSV)",
-            csv_bytes(shown),
-            file_name=f"suppliers_{view.as_of:%Y-%m-%d}.csv",
-            mime="text/csv",
-            key="download_suppliers",
-            on_click="ignore",
-        )
+        csv_download("Download this table (CSV)", shown, f"suppliers_{view.as_of:%Y-%m-%d}.csv", "download_suppliers")
 
     # --- Side-by-side comparison -----------------------------------------------------------------------------
     st.subheader("Compare suppliers")
@@ -164,13 +157,11 @@ def vetting(view, everyone: pl.DataFrame) -> None:
         order = pl.DataFrame({"supplier_id": chosen}, schema={"supplier_id": pl.Int64})
         side_by_side = compare_table(order.join(everyone, on="supplier_id", how="left", maintain_order="left"))
         st.dataframe(side_by_side, key="compare_table", hide_index=True)
-        st.download_button(
+        csv_download(
             "Download comparison (CSV)",
-            csv_bytes(side_by_side),
-            file_name=f"supplier_comparison_{view.as_of:%Y-%m-%d}.csv",
-            mime="text/csv",
-            key="download_compare",
-            on_click="ignore",
+            side_by_side,
+            f"supplier_comparison_{view.as_of:%Y-%m-%d}.csv",
+            "download_compare",
         )
         profile_of = st.selectbox(
             "Open the profile of", chosen, format_func=lambda i: supplier_label(i, names.get(i, "")), key="compare_open"

@@ -15,7 +15,7 @@ from ui import columns as cols
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG, every_category, readable, top_with_others
-from ui.export import csv_bytes
+from ui.widgets import csv_download, delta_tile
 
 # The breakdown's columns as catalogue codes, for the displayed table only (the CSV keeps the raw names).
 SHOWN_AS = {
@@ -62,47 +62,65 @@ cur, old = at[view.as_of], at.get(year_ago, {})
 
 share_now, share_then = covered_share(window_now), covered_share(window_then)
 tiles = st.columns(3)
-tiles[0].metric(
+delta_tile(
+    tiles[0],
     catalogue.label("enrolled_suppliers"),
     fmt.count(cur["enrolled"]),
-    fmt.metric_delta(cur["enrolled"], old.get("enrolled"), "count"),
+    cur["enrolled"],
+    old.get("enrolled"),
+    "count",
     help="Suppliers that opted in before the as-of date. The change is against one year earlier.",
     border=True,
 )
-tiles[1].metric(
+delta_tile(
+    tiles[1],
     catalogue.label("qualified_suppliers"),
     fmt.count(cur["qualified"]),
-    fmt.metric_delta(cur["qualified"], old.get("qualified"), "count"),
+    cur["qualified"],
+    old.get("qualified"),
+    "count",
     help=f"Enrolled suppliers in an open country that pass every rule of {view.policy_name}.",
     border=True,
 )
-tiles[2].metric(
+delta_tile(
+    tiles[2],
     catalogue.label("value_12m_usd"),
     fmt.money_compact(cur["covered_value_12m_usd"]),
-    fmt.metric_delta(cur["covered_value_12m_usd"], old.get("covered_value_12m_usd"), "money_compact"),
+    cur["covered_value_12m_usd"],
+    old.get("covered_value_12m_usd"),
+    "money_compact",
     help=f"Covered deals completed in the last 365 days: {fmt.money_exact(cur['covered_value_12m_usd'])}.",
     border=True,
 )
 tiles = st.columns(3)
-tiles[0].metric(
+delta_tile(
+    tiles[0],
     catalogue.label("covered_share"),
     fmt.percent(share_now),
-    fmt.metric_delta(share_now, share_then, "pp"),
+    share_now,
+    share_then,
+    "pp",
     help=catalogue.help("covered_share") + " Over the last 365 days.",
     border=True,
 )
-tiles[1].metric(
+delta_tile(
+    tiles[1],
     catalogue.label("refunds_12m_usd"),
     fmt.money_compact(cur["refunds_12m_usd"]),
-    fmt.metric_delta(cur["refunds_12m_usd"], old.get("refunds_12m_usd"), "money_compact"),
+    cur["refunds_12m_usd"],
+    old.get("refunds_12m_usd"),
+    "money_compact",
     delta_color="inverse",
     help=f"Refunds of claims filed in the last 365 days: {fmt.money_exact(cur['refunds_12m_usd'])}.",
     border=True,
 )
-tiles[2].metric(
+delta_tile(
+    tiles[2],
     catalogue.label("loss_ratio"),
     fmt.percent(cur["loss_ratio"]),
-    fmt.metric_delta(cur["loss_ratio"], old.get("loss_ratio"), "pp"),
+    cur["loss_ratio"],
+    old.get("loss_ratio"),
+    "pp",
     delta_color="inverse",
     help=catalogue.help("loss_ratio"),
     border=True,
@@ -148,13 +166,7 @@ def breakdown(frame, column: str, what: str, key: str) -> None:
     largest by enrolled suppliers, the rest as one 'Others' bar, every label shown)."""
     table = lab.with_rates(frame)
     show_table(table, f"uptake_by_{key}")
-    st.download_button(
-        f"Download by {what} (CSV)",
-        csv_bytes(table),
-        file_name=f"uptake_by_{key}_{view.as_of}.csv",
-        mime="text/csv",
-        key=f"uptake_{key}_csv",
-    )
+    csv_download(f"Download by {what} (CSV)", table, f"uptake_by_{key}_{view.as_of}.csv", f"uptake_{key}_csv")
     bars = lab.breakdown_bar(top_with_others(frame, column, "enrolled"), column, SUPPLIER_LINES, f"By {what}")
     st.plotly_chart(every_category(readable(bars, count_axes=("x",))), config=CONFIG, key=f"uptake_{key}_bar")
 

@@ -206,3 +206,34 @@ def test_money_summary_of_a_what_if():
     ]
     gained = lab.supplier_changes(frame, w.diff, "gained")
     assert gained.select("name", *lab.CHANGE_MONEY).rows() == [("c", 500.0, 500.0, 20_000.0)]
+
+
+def test_the_claims_chart_names_each_reason_in_words_and_stacks_its_counts():
+    monthly = pl.DataFrame(
+        {
+            "month": [date(2024, 6, 1)],
+            "claims_late_shipment": [2],
+            "claims_quality_on_arrival": [1],
+            "claims_quality_after_delivery": [0],
+            "claims_not_delivered": [3],
+            "refunds_usd": [1500.0],
+        }
+    )
+    fig = lab.claims_refunds_chart(monthly)
+    assert [t.name for t in fig.data] == [
+        "Late shipment",
+        "Quality on arrival",
+        "Quality after delivery",
+        "Not delivered",
+        "refunds",
+    ]
+    assert [list(t.y) for t in fig.data[:4]] == [[2], [1], [0], [3]]
+
+
+def test_one_set_of_rule_labels():
+    import catalogue
+    from ui import explain
+
+    assert not hasattr(lab, "RULE_LABELS")  # the Policy lab reads ui.explain's, which are the catalogue's
+    assert explain.RULE_LABELS == catalogue.labels("rule")
+    assert explain.RULE_LABELS["min_orders"] == "Covered deals, 6 months"

@@ -329,7 +329,7 @@ def test_a_what_if_link_restores_the_sliders_and_the_numbers(open_link):
 def test_the_lab_url_holds_only_the_what_ifs_differences_from_the_current_policy(open_link):
     at = open_link("app_pages/policy_lab.py", warehouse="lab", as_of="2024-07-01")
     assert not set(at.query_params) & set(url_state.POLICY_KEYS)
-    at.slider(key="lab_min_on_time_rate").set_value(0.91).run()
+    at.slider(key="lab_min_on_time_rate").set_value(91.0).run()  # the slider is in percent, the URL 0..1
     at.number_input(key="lab_amount_cap_usd").set_value(9000.0).run()
     assert {k: at.query_params[k] for k in url_state.POLICY_KEYS if k in at.query_params} == {
         "min_on_time_rate": "0.91",
@@ -344,7 +344,7 @@ def test_a_bad_what_if_value_is_named_and_the_rest_restored(open_link):
         "app_pages/policy_lab.py", warehouse="lab", as_of="2024-07-01", min_orders_6m="4", max_claim_rate="2"
     )
     assert warnings(at) == ["Ignored max_claim_rate=2 in the link: expected a rate between 0 and 1, got 2.0."]
-    assert at.slider(key="lab_min_orders_6m").value == 4 and at.slider(key="lab_max_claim_rate").value == 0.05
+    assert at.slider(key="lab_min_orders_6m").value == 4 and at.slider(key="lab_max_claim_rate").value == 5.0
     assert "max_claim_rate" not in at.query_params
 
 
@@ -376,3 +376,27 @@ def test_an_invalid_demo_role_is_an_error_naming_the_allowed_roles(vetting_wareh
         "Access is not configured correctly — TRUST_DEMO_ROLE: unknown role 'root'; expected one of "
         "category_manager, executive, policy_owner, admin."
     )
+
+
+def test_a_four_decimal_rate_in_a_link_shows_in_percent_and_goes_back_unchanged(open_link):
+    # 0.9125 in the link is 91.25 % on the slider; an untouched slider writes nothing back (no drift to
+    # 0.9125000000000001), and a nudge to 91.3 % writes 0.913.
+    at = open_link("app_pages/policy_lab.py", warehouse="lab", as_of="2024-07-01", min_on_time_rate="0.9125")
+    slider = at.slider(key="lab_min_on_time_rate")
+    assert slider.value == 91.25 and slider.label == "Minimum on-time shipping (%)"
+    assert at.query_params["min_on_time_rate"] == "0.9125"
+    at.slider(key="lab_min_on_time_rate").set_value(91.3).run()
+    assert at.query_params["min_on_time_rate"] == "0.913"
+
+
+def test_every_rate_round_trips_between_the_policy_and_its_percent_slider():
+    from app_pages.sections.lab_state import PERCENT, from_widget, to_widget
+
+    assert set(PERCENT) == {"min_on_time_rate", "max_claim_rate", "min_response_rate"}
+    for field in PERCENT:
+        for k in range(10_001):  # every rate a policy file holds at 4 decimals
+            rate = round(k / 10_000, 4)
+            assert to_widget(field, rate) == k / 100, (field, rate)  # 0.07 shows as 7.0, not 7.000000000000001
+            assert from_widget(field, to_widget(field, rate)) == rate, (field, rate)
+    assert to_widget("min_on_time_rate", 0.9) == 90.0 and from_widget("min_on_time_rate", 90.0) == 0.9
+    assert to_widget("min_orders_6m", 3) == 3 and from_widget("min_orders_6m", 3) == 3

@@ -12,26 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
+import catalogue
 from policy import RULES, Diff, Policy
 from policy.derived import with_derived
 from policy.whatif import MONEY_CHANGES, Step, WhatIfEngine
 
-CLAIM_REASONS = ("late_shipment", "quality_on_arrival", "quality_after_delivery", "not_delivered")
-REASON_LABELS = {
-    "late_shipment": "Late shipment",
-    "quality_on_arrival": "Quality on arrival",
-    "quality_after_delivery": "Quality after delivery",
-    "not_delivered": "Not delivered",
-}
-RULE_LABELS = {
-    "account_age": "Account age",
-    "min_orders": "Covered deals (6 months)",
-    "min_gmv": "Covered GMV (6 months)",
-    "on_time": "On-time shipping",
-    "claims": "Upheld claim rate",
-    "response_rate": "Response rate (24 h)",
-    "response_time": "Median response time",
-}
+# The catalogue's claim reasons (the contract's order) and their words; rule labels are ui.explain.RULE_LABELS.
+CLAIM_REASONS = catalogue.codes("claim_reason")
+REASON_LABELS = catalogue.labels("claim_reason")
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hovermode": "x unified"}
 
 

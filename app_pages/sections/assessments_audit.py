@@ -10,7 +10,7 @@ import streamlit as st
 import catalogue
 from store import assessments as store
 from ui import format as fmt
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 
 def render_assessment_audit(key: str) -> None:
@@ -36,11 +36,4 @@ def render_assessment_audit(key: str) -> None:
                 "what": st.column_config.TextColumn("What (JSON)", width="large"),
             },
         )
-        st.download_button(
-            f"Download {fmt.count(entries.height)} entries (CSV)",
-            csv_bytes(entries),
-            file_name="assessment_audit.csv",
-            mime="text/csv",
-            key="assessment_audit_csv",
-            on_click="ignore",
-        )
+        csv_download("Download {rows} entries (CSV)", entries, "assessment_audit.csv", "assessment_audit_csv")

@@ -10,7 +10,7 @@ from app_pages.sections.context import View
 from policy.assess import CHANGES, change_counts, empty_assessment, run_changes
 from store import assessments as store
 from ui import format as fmt
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 CHANGE_LABELS = {
     "gained": "Gained the badge",
@@ -105,12 +105,10 @@ def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
         return
     shown = changes.select("supplier_id", "name", *[c for c in changes.columns if c not in ("supplier_id", "name")])
     st.dataframe(shown, hide_index=True, key="changes_table", column_config=CHANGE_COLUMNS)
-    st.download_button(
-        f"Download {fmt.count(shown.height)} changes (CSV)",
-        csv_bytes(shown),
-        file_name=f"assessment_changes_run_{run_id}.csv",
-        mime="text/csv",
-        key="changes_csv",
-        on_click="ignore",
+    csv_download(
+        "Download {rows} changes (CSV)",
+        shown,
+        f"assessment_changes_run_{run_id}.csv",
+        "changes_csv",
         icon=":material/download:",
     )

@@ -14,7 +14,7 @@ from queries import cached
 from store import assessments as store
 from ui import format as fmt
 from ui.explain import escape_markdown
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 
 def live_assessment(view: View, key: str) -> tuple[pl.DataFrame, str]:
@@ -65,12 +65,10 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
         return
     shown = differ.select("supplier_id", "name", *[c for c in differ.columns if c not in ("supplier_id", "name")])
     st.dataframe(shown, hide_index=True, key="live_table", column_config=CHANGE_COLUMNS)
-    st.download_button(
-        f"Download {fmt.count(shown.height)} differences (CSV)",
-        csv_bytes(shown),
-        file_name=f"published_vs_live_{view.data_end:%Y-%m-%d}.csv",
-        mime="text/csv",
-        key="live_csv",
-        on_click="ignore",
+    csv_download(
+        "Download {rows} differences (CSV)",
+        shown,
+        f"published_vs_live_{view.data_end:%Y-%m-%d}.csv",
+        "live_csv",
         icon=":material/download:",
     )

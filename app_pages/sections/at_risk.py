@@ -22,7 +22,7 @@ from policy.rules import verdict
 from queries import cached
 from ui import format as fmt
 from ui.explain import BADGE_LABELS
-from ui.export import csv_bytes
+from ui.widgets import csv_download
 
 COLUMNS = (
     "supplier_id",
@@ -118,14 +118,7 @@ def _lists(url: str, as_of: date, countries: tuple, categories: tuple, policy: P
 
 def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
     st.dataframe(frame, hide_index=True, column_config=COLUMN_CONFIG, key=f"{key}_table")
-    st.download_button(
-        f"Download {what} (CSV)",
-        csv_bytes(frame),
-        file_name=file_name,
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-    )
+    csv_download(f"Download {what} (CSV)", frame, file_name, f"{key}_csv")
 
 
 def render_at_risk(view) -> None:

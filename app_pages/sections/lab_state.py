@@ -23,29 +23,46 @@ FLASH = "lab_flash"  # (kind, text) left by a callback for the next run
 BASELINE = "lab_baseline"  # the current policy when the sliders were last set from it
 ALL = "*"
 
-# Policy field, label, widget, min, max, step, format. The widget key is "lab_" + field.
+# Policy field, widget, min, max, step, format. The widget key is "lab_" + field; the label is the catalogue's.
+# Rates are shown in percent (0–100) on their sliders; the Policy, the URL and policy files keep 0–1.
 CONTROLS = (
-    ("min_account_age_days", "Minimum account age (days)", "slider", 0, 730, 1, None),
-    ("min_orders_6m", "Minimum covered deals in 6 months", "slider", 0, 50, 1, None),
-    ("min_gmv_6m_usd", "Minimum covered GMV in 6 months (USD)", "number", 0.0, 1e12, 500.0, "%.2f"),
-    ("min_on_time_rate", "Minimum on-time shipping rate", "slider", 0.0, 1.0, 0.01, "%.2f"),
-    ("max_claim_rate", "Maximum upheld claim rate", "slider", 0.0, 1.0, 0.01, "%.2f"),
-    ("min_response_rate", "Minimum response rate (within 24 h)", "slider", 0.0, 1.0, 0.01, "%.2f"),
-    ("max_median_response_hours", "Maximum median response time (hours)", "slider", 0.0, 168.0, 0.5, "%.1f"),
-    ("amount_multiplier", "Amount: multiplier × 6-month GMV", "number", 0.0, 100.0, 0.05, "%.4f"),
-    ("amount_floor_usd", "Amount: floor (USD)", "number", 0.0, 1e12, 500.0, "%.2f"),
-    ("amount_cap_usd", "Amount: cap (USD)", "number", 0.0, 1e12, 10_000.0, "%.2f"),
-    ("grace_assessments", "Grace period (monthly assessments)", "slider", 0, 12, 1, None),
+    ("min_account_age_days", "slider", 0, 730, 1, "%d days"),
+    ("min_orders_6m", "slider", 0, 50, 1, None),
+    ("min_gmv_6m_usd", "number", 0.0, 1e12, 500.0, "%.2f"),
+    ("min_on_time_rate", "slider", 0.0, 100.0, 0.1, "%.1f%%"),
+    ("max_claim_rate", "slider", 0.0, 100.0, 0.1, "%.1f%%"),
+    ("min_response_rate", "slider", 0.0, 100.0, 0.1, "%.1f%%"),
+    ("max_median_response_hours", "slider", 0.0, 168.0, 0.5, "%.1f h"),
+    ("amount_multiplier", "number", 0.0, 100.0, 0.05, "%.4f"),
+    ("amount_floor_usd", "number", 0.0, 1e12, 500.0, "%.2f"),
+    ("amount_cap_usd", "number", 0.0, 1e12, 10_000.0, "%.2f"),
+    ("grace_assessments", "slider", 0, 12, 1, "%d assessments"),
 )
 FIELDS = tuple(c[0] for c in CONTROLS)
-LABELS = {key: catalogue.label(key, "policy") for key in ("open_countries", *(c[0] for c in CONTROLS))}
+LABELS = {key: catalogue.label(key, "policy") for key in ("open_countries", *FIELDS)}
+PERCENT = tuple(f for f in FIELDS if catalogue.kind(f, "policy") == "rate")  # shown ×100 on the sliders
+UNITS = {"money": " (USD)", "rate": " (%)", "days": " (days)", "hours": " (hours)"}
 ROUNDING = {"min_gmv_6m_usd": 2, "amount_floor_usd": 2, "amount_cap_usd": 2, "amount_multiplier": 4}
+
+
+def to_widget(field: str, value):
+    """A policy value as its widget shows it: a rate 0.9 → 90.0 (rounded, so 0.9 ↔ 90.0 round-trips)."""
+    return round(value * 100, 2) if field in PERCENT else value
+
+
+def from_widget(field: str, value):
+    """A widget's value as the policy holds it: 90.0 → 0.9 for a rate, rounded to 4 decimals."""
+    if isinstance(value, int) and field not in PERCENT:
+        return value
+    if field in PERCENT:
+        return round(float(value) / 100, 4)
+    return round(float(value), ROUNDING.get(field, 4))
 
 
 def put_policy(policy: Policy) -> None:
     """Set every slider to `policy` (only from a callback or before the widgets are drawn)."""
     for field in FIELDS:
-        st.session_state[f"lab_{field}"] = getattr(policy, field)
+        st.session_state[f"lab_{field}"] = to_widget(field, getattr(policy, field))
     st.session_state["lab_open_countries"] = list(policy.open_countries)
 
 
@@ -56,7 +73,7 @@ def policy_from_sliders(base: Policy) -> Policy:
         value = st.session_state[f"lab_{field}"]
         if value is None:
             raise PolicyError(field, "a value is required")
-        values[field] = value if isinstance(value, int) else round(float(value), ROUNDING.get(field, 4))
+        values[field] = from_widget(field, value)
     values["open_countries"] = list(st.session_state["lab_open_countries"])
     return Policy.from_mapping(values, base=base)
 
@@ -136,15 +153,16 @@ def mark_as_current(name: str) -> None:
 
 
 def draw_controls(options: list[str]) -> None:
-    for field, label, widget, low, high, step, number_format in CONTROLS:
+    for field, widget, low, high, step, number_format in CONTROLS:
         key = f"lab_{field}"
+        label = LABELS[field] + UNITS.get(catalogue.kind(field, "policy"), "")
         high = max(high, st.session_state[key] or 0)  # a saved value beyond the usual range stays reachable
         if widget == "slider":
             st.slider(label, low, high, step=step, format=number_format, key=key)
         else:
             st.number_input(label, low, high, step=step, format=number_format, key=key)
     st.multiselect(
-        "Open countries",
+        LABELS["open_countries"],
         options,
         format_func=lambda code: "All countries" if code == ALL else code,
         key="lab_open_countries",

@@ -17,8 +17,8 @@ from policy.derived import over_amount_holders, with_derived
 from policy.rules import verdict
 from queries import cached
 from ui.explain import escape_markdown
-from ui.export import csv_bytes
 from ui.exposure import over_amount_summary
+from ui.widgets import csv_download
 
 MONEY = st.column_config.NumberColumn
 COLUMN_CONFIG = {
@@ -78,11 +78,6 @@ def render_over_amount(view) -> None:
     if found.listed.is_empty():
         return
     st.dataframe(found.listed, hide_index=True, column_config=COLUMN_CONFIG, key="over_amount_table")
-    st.download_button(
-        "Download the over-Amount list (CSV)",
-        csv_bytes(found.listed),
-        file_name=f"over_amount_{view.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
-        key="over_amount_csv",
-        on_click="ignore",
+    csv_download(
+        "Download the over-Amount list (CSV)", found.listed, f"over_amount_{view.as_of:%Y-%m-%d}.csv", "over_amount_csv"
     )

@@ -20,8 +20,8 @@ from ui import columns
 from ui import format as fmt
 from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
 from ui.explain import BADGE_LABELS, badge_reason, escape_markdown, explain_rules
-from ui.export import csv_bytes
 from ui.exposure import over_amount_flag
+from ui.widgets import csv_download
 
 AMOUNT_LEFT_HELP = "Trade Assurance Amount − open exposure; — without the badge"
 CLAIM_COLUMNS = ("filed_at", "order_id", "reason", "status", "refund_usd", "claim_id", "resolved_at")
@@ -108,13 +108,11 @@ def claim_history(view: View, supplier_id: int) -> None:
         rows["status"].map_elements(lambda s: fmt.word(s, "claim_status"), return_dtype=pl.String).alias("status")
     )
     st.dataframe(shown, key="claims_table", hide_index=True, column_config=columns.config(rows))
-    st.download_button(
+    csv_download(
         "Download claim history (CSV)",
-        csv_bytes(rows),
-        file_name=f"claims_supplier_{supplier_id}_{view.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
-        key="download_claims",
-        on_click="ignore",
+        rows,
+        f"claims_supplier_{supplier_id}_{view.as_of:%Y-%m-%d}.csv",
+        "download_claims",
     )
 
 

@@ -19,7 +19,8 @@ from policy import Policy, PolicyError
 from ui import format as fmt
 from ui import lab
 from ui.charts import CONFIG
-from ui.export import csv_bytes
+from ui.explain import RULE_LABELS
+from ui.widgets import csv_download, delta_tile
 
 TOP_ROWS = 20
 
@@ -31,17 +32,8 @@ def table_with_csv(frame: pl.DataFrame, what: str, key: str, empty: str) -> None
         return
     st.dataframe(frame.head(TOP_ROWS), hide_index=True, key=f"{key}_table")
     more = f" (first {TOP_ROWS} of {fmt.count(frame.height)})" if frame.height > TOP_ROWS else ""
-    st.download_button(
-        f"Download all {fmt.count(frame.height)} {what} (CSV){more}",
-        lambda: csv_bytes(frame),  # written only when clicked: a slider move must not serialise every change
-        file_name=f"{key}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-    )
-
-
-def _delta(change: float, kind: str) -> str:
-    return "0" if change == 0 else fmt.signed(change, kind).replace("−", "-")
+    # written only when clicked: a slider move must not serialise every change
+    csv_download(f"Download all {{rows}} {what} (CSV){more}", frame, f"{key}.csv", f"{key}_csv", lazy=True)
 
 
 @st.fragment
@@ -69,11 +61,14 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     d = w.diff
     st.caption(f"Against the current policy: {current_name}.")
     tiles = st.columns([1, 1.5, 1, 1])  # the Amount's label is the longest: never cut
-    tiles[0].metric("Qualified suppliers", fmt.count(d.qualified_after), _delta(d.qualified_change, "count"))
-    tiles[1].metric(
+    delta_tile(tiles[0], "Qualified suppliers", fmt.count(d.qualified_after), d.qualified_change, 0)
+    delta_tile(
+        tiles[1],
         "Trade Assurance Amount",
         fmt.money_short(d.amount_after_usd),
-        _delta(d.amount_change_usd, "money"),
+        d.amount_change_usd,
+        0,
+        "money",
         help=f"Total over qualified suppliers: {fmt.money(d.amount_after_usd)}.",
     )
     tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
@@ -106,19 +101,19 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
         with right:
             table_with_csv(w.by_category, "categories", "lab_by_category", "No supplier in the filtered view.")
     with rules_tab:
-        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(lab.RULE_LABELS).alias("rule"))
+        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(RULE_LABELS).alias("rule"))
         top = lab.top_blocker(w.blockers)
         if top is None:
             st.caption("No supplier is held back by a single rule under this what-if.")
         else:
             st.write(
-                f"The rule that alone blocks the most suppliers: **{lab.RULE_LABELS[top[0]]}** "
+                f"The rule that alone blocks the most suppliers: **{RULE_LABELS[top[0]]}** "
                 f"({fmt.count(top[1])} would qualify if it passed)."
             )
         most = w.blockers.sort("failing", descending=True).row(0, named=True)
         if most["failing"]:
             st.write(
-                f"The rule failed most often: **{lab.RULE_LABELS[most['rule']]}** "
+                f"The rule failed most often: **{RULE_LABELS[most['rule']]}** "
                 f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} "
                 "not-qualified suppliers)."
             )

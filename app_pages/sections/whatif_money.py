@@ -9,6 +9,7 @@ import streamlit as st
 from ui import format as fmt
 from ui.explain import escape_markdown
 from ui.lab import money_summary
+from ui.widgets import delta_tile
 
 HELP = {
     "Trade Assurance Amount": "The most the program would pay out, summed over the badge holders.",
@@ -23,11 +24,13 @@ def render_whatif_money(step) -> None:
     """Three tiles: each figure under the candidate, with its change from the current policy."""
     tiles = st.columns(3)
     for tile, row in zip(tiles, money_summary(step).iter_rows(named=True), strict=True):
-        change = row["change_usd"]
-        tile.metric(
+        delta_tile(
+            tile,
             row["figure"],
             fmt.money_compact(row["after_usd"]),
-            "0" if change == 0 else fmt.signed(change, "money").replace(fmt.MINUS, "-"),
+            row["change_usd"],
+            0,
+            "money",
             delta_color="off",
             help=escape_markdown(
                 f"{HELP[row['figure']]} Under the current policy: {fmt.money(row['before_usd'])}; "

@@ -81,7 +81,7 @@ def test_a_downloaded_what_if_reads_back_and_imports_into_a_fresh_browser(browse
         page.get_by_text("into the sliders").first.wait_for(timeout=180_000)
         expect(page.locator('.st-key-lab_min_orders_6m input[type="range"]')).to_have_value("7", timeout=180_000)
         wait_for_app(page, timeout=180_000)
-        assert page.locator('.st-key-lab_min_on_time_rate input[type="range"]').input_value() == "0.8"
+        assert page.locator('.st-key-lab_min_on_time_rate input[type="range"]').input_value() == "80"  # 0.8 in percent
         page.wait_for_url("**min_orders_6m=7**", timeout=60_000)  # the imported what-if is a link too
         assert page.locator('[data-testid="stMetric"]').all_inner_texts() == tiles
     finally:
