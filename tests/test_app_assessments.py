@@ -263,7 +263,11 @@ def test_the_supplier_profile_shows_the_published_card_and_the_timeline(make_app
     assert metrics["Published badge"] == "Qualified (under grace)"
     assert metrics["Live standing"] == "Not qualified"
     # The storefront card shows the published badge; the live figures below it say the live one.
-    assert [m.value for m in at.metric if m.label == "Badge"] == ["Qualified (under grace)", "Not qualified"]
+    assert [m.value for m in at.metric if m.label == "Badge"] == ["Qualified (under grace)"]
+    # The live trust card draws its values as wrapping text (sections.profile.tile): caption, then bold value.
+    captions = [c.value for c in at.caption]
+    assert "Storefront trust card, as a buyer sees it (live figures at the as-of date)" in captions
+    assert "**Not qualified**" in [m.value for m in at.markdown]
     assert len(at.get("plotly_chart")) >= 1
     history = _tables(at, "kept_under_grace")[0]
     assert history["kept_under_grace"].tolist() == [False, True]

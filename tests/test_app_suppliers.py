@@ -23,7 +23,6 @@ import json
 from datetime import datetime, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest

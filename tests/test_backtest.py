@@ -79,7 +79,9 @@ def test_outcome_window_is_the_hand_computed_dates():
     assert OutcomeWindow.at(A0).params() == {"a0": START, "a0_end": END}
 
 
-@pytest.mark.parametrize("dialect", [duckdb_engine.Dialect(), postgresql.dialect(), HiveDialect()], ids=lambda dialect: dialect.name)
+@pytest.mark.parametrize(
+    "dialect", [duckdb_engine.Dialect(), postgresql.dialect(), HiveDialect()], ids=lambda dialect: dialect.name
+)
 def test_outcomes_statement_binds_the_window(dialect):
     """The window is bound as parameters (tests/test_parity.py runs the statement on PostgreSQL and Spark)."""
     compiled = outcomes_statement().compile(dialect=dialect)

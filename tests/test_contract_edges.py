@@ -476,5 +476,5 @@ def test_a_missing_count_or_gmv_fails_its_rule():
     # A missing orders_6m also leaves the claim rate without a denominator: claims fails too.
     for overrides, rule in (({"gmv_6m_usd": None}, "min_gmv"), ({"orders_6m": None}, "min_orders;claims")):
         assert one(**overrides)[:2] == ("not_qualified", rule)
-        step = WhatIf(features(overrides), DEFAULT_POLICY).step(Policy(min_gmv_6m_usd=0.0))
+        step = WhatIfEngine(features(overrides), DEFAULT_POLICY).step(Policy(min_gmv_6m_usd=0.0))
         assert step.after["badge"].cast(pl.String).to_list() == ["not_qualified"]
