@@ -5,6 +5,7 @@ for the app database (two processes may not share SQLite).
 """
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -138,7 +139,10 @@ def test_a_websocket_session_upgrades_through_nginx_on_the_cookies_process(serve
     ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
     for cookie in ("browser-1", "browser-2", "browser-3"):
         node = get(base + "/_stcore/health", cookie=cookie)[1]["X-Trust-Node"]
-        status, ws_node, elements, exceptions = asyncio.run(open_session(ws_url, cookie))
+        # A fresh thread has no event loop: the browser tests that ran before in this process (Playwright's
+        # sync API) may have left one running in the main thread, and asyncio.run refuses to nest.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            status, ws_node, elements, exceptions = pool.submit(asyncio.run, open_session(ws_url, cookie)).result()
         assert status == 101
         assert ws_node == node  # the session runs on the process its page came from
         assert exceptions == []
