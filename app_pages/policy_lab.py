@@ -8,8 +8,10 @@ downloaded. Saving and marking current are for policy owners and admins only: th
 for other roles, and the handlers check the role again on the server before writing.
 """
 
+import polars as pl
 import streamlit as st
 
+import catalogue
 from app_pages.sections import lab_state
 from app_pages.sections.backtest import policy_or_none, render_backtest
 from app_pages.sections.compare import policy_named, render_comparison
@@ -90,6 +92,7 @@ if submitted:
         if saved.name == view.policy_name:  # the current policy itself changed: every part must use the new one
             st.rerun()
 
+ACTION_LABELS = catalogue.labels("action")
 st.subheader("Saved policies")
 saved_policies = store.list_policies(view.warehouse_key)
 if saved_policies.is_empty():
@@ -99,7 +102,14 @@ else:
         saved_policies.select("name", "author", "note", "version", "is_current", "updated_at"),
         hide_index=True,
         key="lab_saved_table",
-        column_config={"is_current": st.column_config.CheckboxColumn("current")},
+        column_config={
+            "name": st.column_config.TextColumn("Policy"),
+            "author": st.column_config.TextColumn("Author"),
+            "note": st.column_config.TextColumn("Note"),
+            "version": st.column_config.NumberColumn("Version", format="%d"),
+            "is_current": st.column_config.CheckboxColumn("Current"),
+            "updated_at": st.column_config.DatetimeColumn("Updated (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        },
     )
 names = [store.DEFAULT_NAME, *saved_policies["name"].to_list()]
 pick = st.selectbox(
@@ -126,4 +136,24 @@ render_comparison(features, saved_policies, view.policy_name, view.warehouse_key
 
 with st.expander("Audit trail"):
     log = store.audit_log(view.warehouse_key)
-    st.dataframe(log.sort("audit_id", descending=True).head(TOP_ROWS), hide_index=True, key="lab_audit_table")
+    st.dataframe(
+        log.sort("audit_id", descending=True)
+        .head(TOP_ROWS)
+        .select(
+            "audit_id",
+            "name",
+            pl.col("action").replace_strict(ACTION_LABELS, default=pl.col("action")),
+            "actor",
+            "at",
+        ),
+        hide_index=True,
+        key="lab_audit_table",
+        column_config={
+            "audit_id": st.column_config.NumberColumn("#", format="%d"),
+            "name": st.column_config.TextColumn("Policy"),
+            "action": st.column_config.TextColumn("Action"),
+            "actor": st.column_config.TextColumn("Who"),
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+    st.caption("The Audit page shows each change in words.")

@@ -241,7 +241,7 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     fresh.run()
     assert not fresh.exception, fresh.exception
-    assert {m.label: m.value for m in fresh.metric}["Published badge"] == "None published"
+    assert {m.label: m.value for m in fresh.metric}["Published badge"] == "Not published"
     assert any("no published assessment includes this supplier" in c.value for c in fresh.caption)
     assert not fresh.get("plotly_chart")
     assert any("No recorded assessment includes this supplier yet" in i.value for i in fresh.info)

@@ -304,9 +304,9 @@ def test_profile_explains_every_rule_in_plain_words(app):
         "account is 1,643 days old against 180 days needed",
         "needs 2 more covered deals in 6 months",
         "needs $1,250 more covered deal value in 6 months",
-        "on-time 0.0% against 90%",
-        "upheld claims on 100.0% of covered deals against at most 5%",
-        "replied within 24 h to 0.0% of inquiries against 70%",
+        "on-time 0.0% against 90.0%",
+        "upheld claims on 100.0% of covered deals against at most 5.0%",
+        "replied within 24 h to 0.0% of inquiries against 70.0%",
         "median reply 30.0 h against 24 h",
     ]
     claims = _frame(at, "reason")

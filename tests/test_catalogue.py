@@ -113,7 +113,7 @@ def test_rates_show_one_decimal_and_never_cross_their_threshold():
     assert fmt.rate_against(0.9056, 0.9055) == "90.56%"  # passes: 90.56 ≥ 90.55
     assert fmt.rate_against(0.9054, 0.9055) == "90.5%"  # fails: 90.5 < 90.55
     assert fmt.rate_against(0.0501, 0.05, "max") == "5.1%"
-    assert fmt.threshold_percent(0.9) == "90%"
+    assert fmt.threshold_percent(0.9) == "90.0%"
     assert fmt.threshold_percent(0.925) == "92.5%"
 
 

@@ -73,7 +73,7 @@ def test_on_time_draws_rates_with_gaps_and_the_policy_minimum():
     assert fig.layout.yaxis.tickformat == ".0%"
     (shape,) = fig.layout.shapes
     assert shape.y0 == shape.y1 == 0.9
-    assert fig.layout.annotations[0].text == "policy minimum 90%"
+    assert fig.layout.annotations[0].text == "policy minimum 90.0%"
 
 
 def test_response_time_draws_hours_and_the_policy_maximum():
@@ -134,9 +134,9 @@ def test_charts_accept_an_empty_frame():
         ("min_gmv", 8750.0, 10000.0, "needs $1,250 more covered deal value in 6 months"),
         ("min_gmv", 9999.5, 10000.0, "needs $0.50 more covered deal value in 6 months"),
         ("min_gmv", 12000.0, 10000.0, "$12,000 covered deal value in 6 months against $10,000 needed"),
-        ("on_time", 6 / 7, 0.9, "on-time 85.7% against 90%"),  # 85.714…: one decimal
-        ("on_time", 0.899, 0.9, "on-time 89.9% against 90%"),
-        ("on_time", 0.8996, 0.9, "on-time 89.9% against 90%"),  # fails: never rounded up to 90.0%
+        ("on_time", 6 / 7, 0.9, "on-time 85.7% against 90.0%"),  # 85.714…: one decimal
+        ("on_time", 0.899, 0.9, "on-time 89.9% against 90.0%"),
+        ("on_time", 0.8996, 0.9, "on-time 89.9% against 90.0%"),  # fails: never rounded up to 90.0%
         ("on_time", 0.9056, 0.9055, "on-time 90.56% against 90.55%"),  # passes an off-grid threshold
         ("on_time", None, 0.9, "no covered shipments due in 6 months: fails"),
         ("account_age", 140.0, 180, "account is 40 days too young"),
@@ -145,10 +145,10 @@ def test_charts_accept_an_empty_frame():
         ("response_time", 30.0, 24.0, "median reply 30.0 h against 24 h"),
         ("response_time", None, 24.0, "no answered inquiries in 30 days: passes"),
         ("response_rate", None, 0.7, "no inquiries to answer: passes"),
-        ("response_rate", 0.5, 0.7, "replied within 24 h to 50.0% of inquiries against 70%"),
-        ("response_rate", 0.962, 0.7, "replied within 24 h to 96.2% of inquiries against 70%"),
-        ("claims", 0.1, 0.05, "upheld claims on 10.0% of covered deals against at most 5%"),
-        ("claims", 0.05004, 0.05, "upheld claims on 5.1% of covered deals against at most 5%"),  # fails: up
+        ("response_rate", 0.5, 0.7, "replied within 24 h to 50.0% of inquiries against 70.0%"),
+        ("response_rate", 0.962, 0.7, "replied within 24 h to 96.2% of inquiries against 70.0%"),
+        ("claims", 0.1, 0.05, "upheld claims on 10.0% of covered deals against at most 5.0%"),
+        ("claims", 0.05004, 0.05, "upheld claims on 5.1% of covered deals against at most 5.0%"),  # fails: up
         ("claims", None, 0.05, "no covered deals in 6 months, so no claim rate: fails"),
     ],
 )
@@ -246,7 +246,7 @@ def test_policy_differences_and_audit_changes_in_words():
 
     assert policy_differences({"min_on_time_rate": 0.9}, {"min_on_time_rate": 0.925, "open_countries": ["*"]}) == [
         "Open countries CN → every country",
-        "Minimum on-time shipping 90% → 92.5%",
+        "Minimum on-time shipping 90.0% → 92.5%",
     ]
     after = json.dumps({"version": 1, "policy": {**Policy().to_dict(), "min_gmv_6m_usd": 12500.5}})
     assert audit_change("save", None, after) == (

@@ -77,8 +77,15 @@ def config(frame: pl.DataFrame, *, pinned: tuple[str, ...] = (), labels: dict[st
     }
 
 
-def table(frame: pl.DataFrame, *, policy=None, pinned: tuple[str, ...] = (), **kwargs):
-    """Draw `frame` with st.dataframe: catalogue labels, help and formats; returns what st.dataframe returns."""
+def table(
+    frame: pl.DataFrame, *, policy=None, pinned: tuple[str, ...] = (), labels: dict[str, str] | None = None, **kwargs
+):
+    """Draw `frame` with st.dataframe: catalogue labels, help and formats; returns what st.dataframe returns.
+
+    `labels` names columns the catalogue does not know (or overrides its label for this table)."""
     return st.dataframe(
-        display(frame, policy=policy), column_config=config(frame, pinned=pinned), hide_index=True, **kwargs
+        display(frame, policy=policy),
+        column_config=config(frame, pinned=pinned, labels=labels),
+        hide_index=True,
+        **kwargs,
     )

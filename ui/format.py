@@ -127,8 +127,10 @@ def rate(value, code: str | None = None) -> str:
 
 
 def threshold_percent(threshold: float) -> str:
-    """A threshold rate with the fewest decimals (0 to 4) that show it exactly: '90%', '92.5%'."""
-    for digits in range(5):
+    """A threshold rate with the fewest decimals (1 to 4) that show it exactly: '90.0%', '92.5%', '92.25%'.
+
+    At least one decimal, like every rate on screen (one format per kind of number)."""
+    for digits in range(1, 5):
         if _percent_decimal(threshold, digits, "nearest") == Decimal(repr(float(threshold))) * 100:
             return percent(threshold, digits)
     return percent(threshold, 4)

@@ -20,6 +20,7 @@ from policy import Policy, projection
 from policy.flip import at_risk, project
 from policy.rules import verdict
 from queries import cached
+from ui import columns
 from ui import format as fmt
 from ui.explain import BADGE_LABELS
 from ui.widgets import csv_download
@@ -34,11 +35,11 @@ COLUMNS = (
     "projected_badge",
 )
 COLUMN_CONFIG = {
-    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
+    "supplier_id": st.column_config.TextColumn("Id"),
     "name": st.column_config.TextColumn("Supplier"),
     "country_code": st.column_config.TextColumn("Country"),
     "category": st.column_config.TextColumn("Category"),
-    "ta_amount_usd": st.column_config.NumberColumn("TA Amount", format="dollar", help="Trade Assurance Amount"),
+    "ta_amount_usd": st.column_config.TextColumn("Trade Assurance Amount", help="The most the program pays out"),
     "would_lose_badge_with": st.column_config.TextColumn("Would lose the badge with", width="large"),
     "projected_badge": st.column_config.TextColumn("Projected badge", help="At the next monthly assessment"),
 }
@@ -117,7 +118,8 @@ def _lists(url: str, as_of: date, countries: tuple, categories: tuple, policy: P
 
 
 def _table(frame: pl.DataFrame, key: str, file_name: str, what: str) -> None:
-    st.dataframe(frame, hide_index=True, column_config=COLUMN_CONFIG, key=f"{key}_table")
+    # On screen the catalogue's formats (ui.columns.display); the CSV keeps the raw values.
+    st.dataframe(columns.display(frame), hide_index=True, column_config=COLUMN_CONFIG, key=f"{key}_table")
     csv_download(f"Download {what} (CSV)", frame, file_name, f"{key}_csv")
 
 

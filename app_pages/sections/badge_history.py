@@ -65,7 +65,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, str] | N
     found = store.published_row(key, supplier_id)
     tiles = st.columns(3 if projection else 2)
     if found is None:
-        tiles[0].metric("Published badge", "None published", help="No assessment has been published for storefronts.")
+        tiles[0].metric("Published badge", "Not published", help="No assessment has been published for storefronts.")
     else:
         publication, row = found
         tiles[0].metric(

@@ -16,21 +16,23 @@ from policy import Policy
 from policy.derived import over_amount_holders, with_derived
 from policy.rules import verdict
 from queries import cached
+from ui import columns
+from ui import format as fmt
 from ui.explain import escape_markdown
 from ui.exposure import over_amount_summary
 from ui.widgets import csv_download
 
-MONEY = st.column_config.NumberColumn
+MONEY = st.column_config.TextColumn  # drawn as the catalogue's money text (ui.format.money)
 COLUMN_CONFIG = {
-    "supplier_id": st.column_config.NumberColumn("Id", format="%d"),
+    "supplier_id": st.column_config.TextColumn("Id"),
     "name": st.column_config.TextColumn("Supplier"),
     "country_code": st.column_config.TextColumn("Country"),
     "category": st.column_config.TextColumn("Category"),
-    "ta_amount_usd": MONEY("TA Amount", format="dollar", help="Trade Assurance Amount"),
-    "open_exposure_usd": MONEY("Open exposure", format="dollar", help="Covered orders placed and still open"),
-    "excess_usd": MONEY("Over by", format="dollar", help="Open exposure − Trade Assurance Amount"),
-    "amount_used": st.column_config.NumberColumn(
-        "Share of the Amount in use", format="percent", help="Open exposure ÷ Trade Assurance Amount"
+    "ta_amount_usd": MONEY("Trade Assurance Amount", help="The most the program pays out"),
+    "open_exposure_usd": MONEY("Open exposure", help="Covered orders placed and still open"),
+    "excess_usd": MONEY("Over by", help="Open exposure − Trade Assurance Amount"),
+    "amount_used": st.column_config.TextColumn(
+        "Share of the Amount in use", help="Open exposure ÷ Trade Assurance Amount"
     ),
 }
 
@@ -77,7 +79,11 @@ def render_over_amount(view) -> None:
     st.caption(escape_markdown(over_amount_summary(found.listed.height, found.holders, found.excess_usd)))
     if found.listed.is_empty():
         return
-    st.dataframe(found.listed, hide_index=True, column_config=COLUMN_CONFIG, key="over_amount_table")
+    shown = columns.display(found.listed).with_columns(  # on screen only: the CSV keeps the raw values
+        pl.col("excess_usd").map_elements(fmt.money, return_dtype=pl.String),
+        pl.col("amount_used").map_elements(lambda v: fmt.percent(v, 1), return_dtype=pl.String),
+    )
+    st.dataframe(shown, hide_index=True, column_config=COLUMN_CONFIG, key="over_amount_table")
     csv_download(
         "Download the over-Amount list (CSV)", found.listed, f"over_amount_{view.as_of:%Y-%m-%d}.csv", "over_amount_csv"
     )

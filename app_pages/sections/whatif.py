@@ -16,8 +16,8 @@ from app_pages.sections.lab_state import (
 from app_pages.sections.policy_io import download_policy, render_import
 from app_pages.sections.whatif_money import render_whatif_money
 from policy import Policy, PolicyError
+from ui import columns, lab
 from ui import format as fmt
-from ui import lab
 from ui.charts import CONFIG
 from ui.explain import RULE_LABELS
 from ui.widgets import csv_download, delta_tile
@@ -30,7 +30,7 @@ def table_with_csv(frame: pl.DataFrame, what: str, key: str, empty: str) -> None
     if frame.is_empty():
         st.caption(empty)
         return
-    st.dataframe(frame.head(TOP_ROWS), hide_index=True, key=f"{key}_table")
+    columns.table(frame.head(TOP_ROWS), key=f"{key}_table")  # catalogue labels and formats; the CSV stays raw
     more = f" (first {TOP_ROWS} of {fmt.count(frame.height)})" if frame.height > TOP_ROWS else ""
     # written only when clicked: a slider move must not serialise every change
     csv_download(f"Download all {{rows}} {what} (CSV){more}", frame, f"{key}.csv", f"{key}_csv", lazy=True)
