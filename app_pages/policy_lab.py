@@ -103,7 +103,7 @@ else:
         hide_index=True,
         key="lab_saved_table",
         column_config={
-            "name": st.column_config.TextColumn("Policy"),
+            "name": st.column_config.TextColumn("Saved policy"),
             "author": st.column_config.TextColumn("Author"),
             "note": st.column_config.TextColumn("Note"),
             "version": st.column_config.NumberColumn("Version", format="%d"),
