@@ -171,6 +171,11 @@ def main() -> None:
             args.runs,
             lambda i: whatif(features, DEFAULT_POLICY, candidate(i)),
         ),
+        (
+            "whatif, plus its tables by country and by category",
+            args.runs,
+            lambda i: (lambda w: (w.by_country, w.by_category))(whatif(features, DEFAULT_POLICY, candidate(i))),
+        ),
         ("WhatIfEngine.step alone", args.runs, lambda i: engine.step(candidate(i))),
         ("WhatIfEngine.step, a new threshold every run", args.runs, lambda i: engine.step(next(fresh))),
         (

@@ -2,12 +2,15 @@
 
 `WhatIfEngine(features, base)` turns the frame once into numpy arrays (country and category codes, gmv in
 cents, each rule's feature as float64 with nulls already turned into a pass or a fail) and evaluates
-`base` once. `step(candidate)` combines per-rule fail bits cached by (rule, threshold), so a slider
-move redoes one comparison at most, and works out the rest from the baseline and the few suppliers
-who gain or lose the badge. Its `Step` answers like `policy.diff`, with the same numbers: the badge
-follows policy.rules' expressions exactly (reused where they can be), the Trade Assurance Amount is
-`rules.amount_expr`'s integer arithmetic, and totals are sums of whole dollars (equal to polars' float
-sums, which are exact below 2**53 USD). Full verdict frames are built only when asked for.
+`base` once. When a candidate keeps the base's open countries (a threshold or Amount slider moved),
+`step(candidate)` finds the suppliers whose rule bits flip from each moved rule's values, sorted once per
+rule: a binary search per threshold and work in proportion to the suppliers between the two thresholds,
+never a pass over the whole frame. Otherwise it combines per-rule fail bits cached by (rule, threshold).
+Either way the rest follows from the baseline and the few suppliers who gain or lose the badge. Its
+`Step` answers like `policy.diff`, with the same numbers: the badge follows policy.rules' expressions
+exactly (reused where they can be), the Trade Assurance Amount is `rules.amount_expr`'s integer
+arithmetic, and totals are sums of whole dollars (equal to polars' float sums, which are exact below
+2**53 USD). Full verdict frames, and the change by country and by category, are built only when asked for.
 
 The money of a policy (PRODUCT.md's "Derived figures", policy.derived): beside the Amount, the holders'
 covered_exposure_usd and expected_refunds_6m_usd, in total and by country and category, worked out the
@@ -70,12 +73,28 @@ def _amount_terms(policy: Policy) -> tuple[float, float, float]:
 class _Verdict:
     """One policy over the frame as arrays; the qualified rows and their amounts are found on first use."""
 
-    def __init__(self, engine: "WhatIfEngine", policy: Policy, gate: np.ndarray, mask: np.ndarray):
+    def __init__(
+        self,
+        engine: "WhatIfEngine",
+        policy: Policy,
+        gate: np.ndarray,
+        mask: np.ndarray | None = None,
+        patch: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.engine, self.policy = engine, policy
         self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules.gate_expr)
-        # uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
-        # country, else bit i set when RULES[i] fails. Qualified: 0.
-        self.mask = mask
+        if mask is not None:
+            self.mask = mask
+        self._patch = patch  # (rows, masks): the baseline's mask but at these rows
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
+        country, else bit i set when RULES[i] fails. Qualified: 0."""
+        rows, masks = self._patch
+        mask = self.engine.baseline.mask.copy()
+        mask[rows] = masks
+        return mask
 
     @cached_property
     def qualified(self) -> np.ndarray:
@@ -129,9 +148,10 @@ class WhatIfEngine:
 
     `features` is queries.scorecard.fetch_features' frame (or some of its rows); it is held, not copied,
     so a caller can recognise it by identity. open_exposure_usd and refunds_12m_usd are read as 0 when the
-    frame has no such column. Memory: about 100 bytes per supplier (mostly the seven rule features and two
-    money columns as float64), plus 1 byte per supplier for each cached (rule, threshold), `cached_rules`
-    at most.
+    frame has no such column. Memory: about 130 bytes per supplier (mostly the seven rule features, two
+    money columns and the base's Amount, covered exposure and expected refunds as float64), plus 1 byte per
+    supplier for each cached (rule, threshold), `cached_rules` at most, and 16 bytes per eligible supplier
+    for each rule whose threshold has moved (its sorted values and rows).
     """
 
     def __init__(self, features: pl.DataFrame, base: Policy, *, cached_rules: int = 32):
@@ -166,6 +186,19 @@ class WhatIfEngine:
 
         before = self._verdict(base)
         self.baseline = before
+        # Each rule's values over the suppliers eligible under the base (the only ones whose rule bits count
+        # while the open countries stay), sorted, with their rows: built for a rule when its threshold first moves.
+        self._eligible = np.flatnonzero(before.gate == 2)
+        self._sorted_rules: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # Per row, as a holder under the base's Amount terms: Trade Assurance Amount (whole USD), covered
+        # exposure, expected refunds (6 months); read for the few suppliers a slider moves in or out.
+        self._base_terms = _amount_terms(base)
+        base_amounts = amounts_usd(self._gmv_cents, base).astype(np.float64)
+        self._row_money = (
+            base_amounts,
+            covered_exposure(base_amounts, self._cash[:, 0]),
+            expected_refunds(base_amounts, self._cash[:, 1]),
+        )
         self._before_gmv_cents = self._gmv_cents[before.rows]
         self._before_group = self._group[before.rows]
         self._before_groups = np.bincount(self._before_group, minlength=self._groups)
@@ -212,17 +245,29 @@ class WhatIfEngine:
             self._open_cache.popitem(last=False)
         return found
 
-    def _money_of(self, rows: np.ndarray, group: np.ndarray, policy: Policy) -> "_Money":
+    def amounts_of(self, rows: np.ndarray, policy: Policy) -> np.ndarray:
+        """ta_amount_usd (float64, whole USD) of these rows as holders under `policy`'s Amount terms."""
+        if _amount_terms(policy) == self._base_terms:
+            return np.take(self._row_money[0], rows)
+        return amounts_usd(self._gmv_cents[rows], policy).astype(np.float64)
+
+    def _money_of(self, rows: np.ndarray, group: np.ndarray, policy: Policy, sign: np.ndarray) -> "_Money":
         """The Amount, covered exposure and expected refunds of these rows (in groups `group`) as holders
-        under `policy`."""
-        return self._money(amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0), group)
+        under `policy`, each row counted `sign` (+1 or -1) times."""
+        if _amount_terms(policy) == self._base_terms:
+            columns = (np.take(column, rows) for column in self._row_money)
+        else:
+            amounts, cash = amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0)
+            columns = (amounts, covered_exposure(amounts, cash[:, 0]), expected_refunds(amounts, cash[:, 1]))
+        return self._sums(*(column * sign for column in columns), group)
 
     def _money(self, amounts: np.ndarray, cash: np.ndarray, group: np.ndarray) -> "_Money":
+        return self._sums(amounts, covered_exposure(amounts, cash[:, 0]), expected_refunds(amounts, cash[:, 1]), group)
+
+    def _sums(self, amounts: np.ndarray, covered: np.ndarray, expected: np.ndarray, group: np.ndarray) -> "_Money":
         size = self._groups
-        covered = covered_exposure(amounts, cash[:, 0])
-        expected = expected_refunds(amounts, cash[:, 1])
         return _Money(
-            int(amounts.sum()),
+            int(amounts.sum()),  # whole dollars: exact as int64, and as float64 below 2**53
             np.bincount(group, weights=amounts, minlength=size),
             float(covered.sum()),
             np.bincount(group, weights=covered, minlength=size),
@@ -271,38 +316,84 @@ class WhatIfEngine:
         counts[0] = 0
         return counts
 
+    def _sorted_rule(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """RULES[i]'s values over the base's eligible suppliers, ascending (NaN last), and their rows."""
+        found = self._sorted_rules.get(i)
+        if found is None:
+            values = self._values[i][self._eligible]
+            order = np.argsort(values, kind="stable")
+            found = self._sorted_rules[i] = (values[order], self._eligible[order])
+        return found
+
+    def _flips(self, candidate: Policy) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, bits) of the suppliers eligible under the base whose rule bits differ under `candidate`
+        (same open countries): the bits that flip, each row once, in no particular order.
+
+        A "min" rule fails where value < threshold, so moving it between lo and hi flips lo ≤ value < hi; a
+        "max" rule fails where value > threshold and flips lo < value ≤ hi. A NaN never fails, never flips."""
+        parts, flip = [], None
+        for i, rule in enumerate(RULES):
+            old, new = float(getattr(self.base, rule.threshold)), float(getattr(candidate, rule.threshold))
+            if old == new:
+                continue
+            with self._lock:
+                values, rows = self._sorted_rule(i)
+            lo, hi = np.searchsorted(values, sorted((old, new)), side="left" if rule.kind == "min" else "right")
+            moved = rows[lo:hi]
+            if flip is None:
+                flip = np.zeros(len(self._gmv_cents), dtype=np.uint8)
+                parts.append(moved)
+            else:
+                parts.append(moved[flip[moved] == 0])  # a row already flipped by an earlier rule is listed once
+            flip[moved] |= np.uint8(1 << i)
+        if flip is None:
+            return np.empty(0, np.int64), np.empty(0, np.uint8)
+        changed = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return changed, flip[changed]
+
     def step(self, candidate: Policy) -> "Step":
         """What changes when the baseline is replaced by `candidate`: the same numbers as policy.diff."""
         before = self.baseline
         if candidate == self.base:
-            return self._step(candidate, before, np.empty(0, np.int64), np.empty(0, np.int64), self._before_failed)
-        after = self._verdict(candidate)
-        # Everything follows from the suppliers whose mask changed: usually a sliver of the frame.
-        changed = np.flatnonzero(np.not_equal(after.mask, before.mask))
-        was, now = before.mask[changed], after.mask[changed]
-        failed = self._before_failed + (np.bincount(now, minlength=256) - np.bincount(was, minlength=256))[:_MASKS]
+            empty = np.empty(0, np.int64)
+            return self._step(candidate, before, empty, empty, np.empty(0, np.uint8), self._before_failed)
+        if candidate.open_countries == self.base.open_countries:
+            # Only thresholds moved: the suppliers whose mask changes are found from each moved rule's sorted
+            # values (no pass over the whole frame); the candidate's full mask is patched on first use.
+            changed, flips = self._flips(candidate)
+            was = before.mask[changed]
+            now = was ^ flips
+            after = _Verdict(self, candidate, before.gate, patch=(changed, now))
+        else:
+            after = self._verdict(candidate)
+            changed = np.flatnonzero(np.not_equal(after.mask, before.mask))
+            was, now = before.mask[changed], after.mask[changed]
+        # Not-qualified suppliers per failed mask: the baseline's, less the changed rows' old masks, plus their
+        # new ones (one bincount of the (old, new) pairs).
+        pairs = np.bincount((was.astype(np.uint16) << 8) | now, minlength=1 << 16).reshape(256, 256)
+        failed = self._before_failed + (pairs.sum(axis=0) - pairs.sum(axis=1))[:_MASKS]
         failed[0] = 0
         was_qualified, now_qualified = was == 0, now == 0
-        gained = changed[now_qualified & ~was_qualified]
-        lost = changed[was_qualified & ~now_qualified]
-        return self._step(candidate, after, gained, lost, failed)
+        gained = np.sort(changed[now_qualified & ~was_qualified])
+        losing = was_qualified & ~now_qualified
+        lost = changed[losing]
+        order = np.argsort(lost)
+        return self._step(candidate, after, gained, lost[order], now[losing][order], failed)
 
-    def _step(self, candidate, after, gained, lost, failed_counts) -> "Step":
+    def _step(self, candidate, after, gained, lost, lost_masks, failed_counts) -> "Step":
         before = self._before_money
         # The candidate's qualified = the baseline's - lost + gained, so its sums are worked out from the
         # baseline's rows under the candidate's Amount terms and the few suppliers who change.
         with self._lock:  # the caches are shared by every session of the server
             kept = self._money_of_baseline_rows(candidate)
-        gained_group, lost_group = self._group[gained], self._group[lost]
-        plus, minus = self._money_of(gained, gained_group, candidate), self._money_of(lost, lost_group, candidate)
-        after_money = kept.plus(plus).minus(minus)
+        # Gainers in, losers out: one set of rows, signed.
+        moved = np.concatenate((gained, lost))
+        moved_group = self._group[moved]
+        sign = np.repeat(np.array([1.0, -1.0]), (len(gained), len(lost)))
+        after_money = kept.plus(self._money_of(moved, moved_group, candidate, sign))
         size = self._groups
-        after_groups = (
-            self._before_groups + np.bincount(gained_group, minlength=size) - np.bincount(lost_group, minlength=size)
-        )
+        after_groups = self._before_groups + np.bincount(moved_group, weights=sign, minlength=size).astype(np.int64)
         shape = (self.countries.len(), self.categories.len())
-        groups = (self._before_groups.reshape(shape), after_groups.reshape(shape))
-        changes = [(a - b).reshape(shape) for a, b in zip(after_money.groups(), before.groups(), strict=True)]
         return Step(
             engine=self,
             candidate=candidate,
@@ -316,22 +407,11 @@ class WhatIfEngine:
             expected_refunds_after_usd=after_money.expected,
             gained_rows=gained,
             lost_rows=lost,
-            by_country=_change_by(
-                "country_code",
-                self.countries,
-                groups[0].sum(axis=1),
-                groups[1].sum(axis=1),
-                [change.sum(axis=1) for change in changes],
-            ),
-            by_category=_change_by(
-                "category",
-                self.categories,
-                groups[0].sum(axis=0),
-                groups[1].sum(axis=0),
-                [change.sum(axis=0) for change in changes],
-            ),
+            lost_masks=lost_masks,
             failed_counts=failed_counts,
             verdict=after,
+            groups=(self._before_groups.reshape(shape), after_groups.reshape(shape)),
+            money_changes=[(a - b).reshape(shape) for a, b in zip(after_money.groups(), before.groups(), strict=True)],
         )
 
 
@@ -350,18 +430,15 @@ class _Money:
     def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.amount_groups, self.covered_groups, self.expected_groups
 
-    def plus(self, other: "_Money", sign: int = 1) -> "_Money":
+    def plus(self, other: "_Money") -> "_Money":
         return _Money(
-            self.amount + sign * other.amount,
-            self.amount_groups + sign * other.amount_groups,
-            self.covered + sign * other.covered,
-            self.covered_groups + sign * other.covered_groups,
-            self.expected + sign * other.expected,
-            self.expected_groups + sign * other.expected_groups,
+            self.amount + other.amount,
+            self.amount_groups + other.amount_groups,
+            self.covered + other.covered,
+            self.covered_groups + other.covered_groups,
+            self.expected + other.expected,
+            self.expected_groups + other.expected_groups,
         )
-
-    def minus(self, other: "_Money") -> "_Money":
-        return self.plus(other, -1)
 
 
 MONEY_CHANGES = ("amount_change_usd", "covered_exposure_change_usd", "expected_refunds_change_usd")
@@ -412,10 +489,34 @@ class Step:
     expected_refunds_after_usd: float
     gained_rows: np.ndarray
     lost_rows: np.ndarray
-    by_country: pl.DataFrame
-    by_category: pl.DataFrame
+    lost_masks: np.ndarray  # the candidate's mask of each lost row (aligned with lost_rows)
     failed_counts: np.ndarray
     verdict: _Verdict = field(repr=False)
+    # Qualified per (country code, category code), before and after; the change of each of MONEY_CHANGES.
+    groups: tuple[np.ndarray, np.ndarray] = field(repr=False)
+    money_changes: list[np.ndarray] = field(repr=False)
+
+    @cached_property
+    def by_country(self) -> pl.DataFrame:
+        """ui.lab.change_by's frame by country_code, with the change of each of MONEY_CHANGES."""
+        return _change_by(
+            "country_code",
+            self.engine.countries,
+            self.groups[0].sum(axis=1),
+            self.groups[1].sum(axis=1),
+            [change.sum(axis=1) for change in self.money_changes],
+        )
+
+    @cached_property
+    def by_category(self) -> pl.DataFrame:
+        """The same by category."""
+        return _change_by(
+            "category",
+            self.engine.categories,
+            self.groups[0].sum(axis=0),
+            self.groups[1].sum(axis=0),
+            [change.sum(axis=0) for change in self.money_changes],
+        )
 
     @property
     def qualified_change(self) -> int:
@@ -467,18 +568,23 @@ class Step:
         amount_before_usd, badge_after (text), amount_after_usd, failed_mask (under the candidate),
         open_exposure_usd, and covered_exposure_usd and expected_refunds_6m_usd while holding the badge
         (under the candidate for a gainer, under the baseline for a loser)."""
-        rows, after = self.rows(which), self.verdict
-        before_amounts, after_amounts = self.engine.baseline.amounts_at(rows), after.amounts_at(rows)
-        held = after_amounts if which == "gained" else before_amounts
-        cash = np.take(self.engine._cash, rows, axis=0)
+        rows, engine = self.rows(which), self.engine
+        gained = which == "gained"
+        # A gainer holds the badge only under the candidate, a loser only under the baseline; a gainer's new
+        # mask is 0 and a loser's is known, so no pass over the whole frame is needed.
+        held = engine.amounts_of(rows, self.candidate if gained else engine.base)
+        none = np.zeros(len(rows))
+        masks = np.zeros(len(rows), dtype=np.uint8) if gained else self.lost_masks
+        codes = self.verdict.gate[rows] + np.equal(masks, 0).view(np.uint8)
+        cash = np.take(engine._cash, rows, axis=0)
         exposure, refunds = cash[:, 0], cash[:, 1]
         return pl.DataFrame(
             {
-                "supplier_id": self.engine.features["supplier_id"].gather(rows),
-                "amount_before_usd": before_amounts,
-                "badge_after": _BADGE_BY_CODE.gather(after.codes_at(rows)).cast(pl.String),
-                "amount_after_usd": after_amounts,
-                "failed_mask": pl.Series(after.failed_at(rows), dtype=pl.UInt8),
+                "supplier_id": engine.features["supplier_id"].gather(rows),
+                "amount_before_usd": none if gained else held,
+                "badge_after": _BADGE_BY_CODE.gather(codes).cast(pl.String),
+                "amount_after_usd": held if gained else none,
+                "failed_mask": pl.Series(np.where(codes == _NOT_QUALIFIED, masks, 0).astype(np.uint8), dtype=pl.UInt8),
                 "open_exposure_usd": exposure,
                 "covered_exposure_usd": covered_exposure(held, exposure),
                 "expected_refunds_6m_usd": expected_refunds(held, refunds),

@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,16 +29,31 @@ _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hover
 
 @dataclass(frozen=True)
 class WhatIf:
-    """The what-if of replacing policy `base` with `candidate` over one features frame."""
+    """The what-if of replacing policy `base` with `candidate` over one features frame: policy.diff's
+    numbers and frames (a policy.whatif.Step, whose frames are built when first read)."""
 
-    # policy.diff's numbers and frames (a policy.whatif.Step: its frames are built when first read)
-    diff: Diff | Step
-    # country_code, qualified_before, qualified_after, change, amount_change_usd; only countries with a
-    # supplier qualified under either policy.
-    by_country: pl.DataFrame
-    by_category: pl.DataFrame  # the same by category
-    blockers: pl.DataFrame  # rule, failing, only_rule_failing (among not_qualified under candidate)
-    not_qualified: int  # suppliers not_qualified under candidate
+    diff: Step
+
+    @property
+    def by_country(self) -> pl.DataFrame:
+        """country_code, qualified_before, qualified_after, change, and the change of each of MONEY_CHANGES;
+        only countries with a supplier qualified under either policy."""
+        return self.diff.by_country
+
+    @property
+    def by_category(self) -> pl.DataFrame:
+        """The same by category."""
+        return self.diff.by_category
+
+    @cached_property
+    def blockers(self) -> pl.DataFrame:
+        """rule, failing, only_rule_failing (among not_qualified under the candidate)."""
+        return blockers_from_array(self.diff.failed_counts)
+
+    @property
+    def not_qualified(self) -> int:
+        """Suppliers not_qualified under the candidate."""
+        return self.diff.not_qualified
 
 
 _engine: list = []  # [WhatIfEngine]: the last one, which holds its frame so `is` identifies it
@@ -58,15 +74,7 @@ def whatif(features: pl.DataFrame, base: Policy, candidate: Policy) -> WhatIf:
 
     The same numbers as diff(features, base, candidate) and change_by over it (tests/test_whatif.py).
     """
-    step = engine(features, base).step(candidate)
-    counts = step.failed_counts
-    return WhatIf(
-        diff=step,
-        by_country=step.by_country,
-        by_category=step.by_category,
-        blockers=blockers_from_counts({m: int(counts[m]) for m in np.flatnonzero(counts)}),
-        not_qualified=step.not_qualified,
-    )
+    return WhatIf(engine(features, base).step(candidate))
 
 
 def change_by(changes: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -121,12 +129,25 @@ def rule_blockers(failed_mask: pl.Series) -> pl.DataFrame:
 
 def blockers_from_counts(counts: dict[int, int]) -> pl.DataFrame:
     """rule_blockers from {failed_mask: suppliers} (a count for mask 0 is ignored)."""
-    counts = {m: n for m, n in counts.items() if m}
+    table = np.zeros(1 << len(RULES), dtype=np.int64)
+    for mask, suppliers in counts.items():
+        table[mask] = suppliers
+    return blockers_from_array(table)
+
+
+# _RULE_BITS[i, m]: whether failed_mask m has RULES[i]'s bit.
+_RULE_BITS = (np.arange(1 << len(RULES))[None, :] >> np.arange(len(RULES))[:, None]) & 1
+
+
+def blockers_from_array(counts: np.ndarray) -> pl.DataFrame:
+    """rule_blockers from suppliers per failed_mask (`counts[m]`, one per possible mask; mask 0 is ignored)."""
+    counts = np.asarray(counts, dtype=np.int64).copy()
+    counts[0] = 0
     return pl.DataFrame(
         {
             "rule": [rule.name for rule in RULES],
-            "failing": [sum(n for m, n in counts.items() if m >> i & 1) for i in range(len(RULES))],
-            "only_rule_failing": [counts.get(1 << i, 0) for i in range(len(RULES))],
+            "failing": _RULE_BITS @ counts,
+            "only_rule_failing": counts[1 << np.arange(len(RULES))],
         },
         schema={"rule": pl.String, "failing": pl.Int64, "only_rule_failing": pl.Int64},
     )
