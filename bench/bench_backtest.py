@@ -33,7 +33,7 @@ def month_starts(last: date, count: int) -> list[date]:
 
 def default_last_a0(conn) -> date:
     try:
-        from queries.uptake import fetch_freshness
+        from queries.freshness import fetch_freshness
     except ImportError:
         raise SystemExit("queries.uptake is not there yet: pass --last-a0 YYYY-MM-DD")
 

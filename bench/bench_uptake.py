@@ -14,8 +14,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from data.schema import claims, inquiries, orders, suppliers
+from queries.freshness import default_as_of, fetch_freshness
 from queries.scorecard import fetch_features
-from queries.uptake import default_as_of, fetch_freshness, fetch_history_features, month_starts
+from queries.uptake import fetch_history_features, month_starts
 from warehouse.connection import describe, resolve_url, warehouse_engine
 
 

@@ -49,7 +49,7 @@ def p90(values: list[float]) -> float:
 
 
 def warehouse_facts(url: str) -> tuple[str, date]:
-    from queries.uptake import default_as_of, fetch_freshness
+    from queries.freshness import default_as_of, fetch_freshness
 
     engine = warehouse_engine(url)
     with engine.connect() as conn:

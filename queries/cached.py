@@ -48,20 +48,19 @@ def features_at_version(url: str, as_of: date, version: str) -> pl.DataFrame:
 @st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
 def freshness(url: str) -> dict:
     """latest_order_at, latest_activity_at and default_as_of (the day after the latest activity)."""
-    from queries.uptake import default_as_of, fetch_freshness
+    from queries.freshness import default_as_of, fetch_freshness
 
     with guard.connection(engine_for(url), url) as conn:
         fresh = fetch_freshness(conn)
     return {**fresh, "default_as_of": default_as_of(fresh)}
 
 
-@st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
 def data_end(url: str) -> date | None:
-    """T of the projection: midnight UTC after the latest timestamp (see queries.scorecard.fetch_data_end)."""
-    from queries.scorecard import fetch_data_end
+    """T of the projection: midnight UTC after the data's last event (queries.freshness.data_end of
+    `freshness`, so the default as-of date and T are one value)."""
+    from queries.freshness import data_end as end_of
 
-    with guard.connection(engine_for(url), url) as conn:
-        return fetch_data_end(conn)
+    return end_of(freshness(url))
 
 
 @st.cache_resource(ttl=TTL, max_entries=64, show_spinner=False)

@@ -8,10 +8,10 @@ import warnings
 from datetime import date
 
 import polars as pl
-from sqlalchemy import DateTime, Double, and_, case, cast, func, select
+from sqlalchemy import Double, and_, case, cast, func, select
 from sqlalchemy.engine import Connection
 
-from data.schema import TABLE_NAMES, claims, inquiries, metadata, orders, suppliers
+from data.schema import claims, inquiries, orders, suppliers
 from queries.dialect import median, micros_between
 from queries.facts import (
     MICROS_PER_DAY,
@@ -28,7 +28,7 @@ from queries.facts import (
     sum_if,
     upheld_claim,
 )
-from queries.windows import Windows, midnight_after, ts_param
+from queries.windows import Windows, ts_param
 
 # The columns of `python -m queries scorecard`, in the contract's order.
 SCORECARD_COLUMNS = (
@@ -190,31 +190,6 @@ def fetch_features(conn: Connection, as_of: date) -> pl.DataFrame:
     """Every supplier's scorecard features at `as_of`: counts, sums, rates, enrolled, account_age_days."""
     raw = read_frame(conn, scorecard_statement(), Windows.at(as_of).params(), RAW_SCHEMA)
     return derive_features(raw, as_of)
-
-
-# ship_by is a date in the contract, not an event: an open order's may lie weeks after the data's end.
-NOT_EVENTS = frozenset({("orders", "ship_by")})
-
-
-def data_end_statement():
-    """SELECT one row: the latest value of every timestamp column of every table but NOT_EVENTS
-    (registered_at, ta_enrolled_at, placed_at, shipped_at, delivered_at, completed_at, received_at,
-    first_response_at, filed_at, resolved_at); null when the warehouse holds none."""
-    latest = [
-        select(func.max(column)).scalar_subquery()
-        for name in TABLE_NAMES
-        for column in metadata.tables[name].columns
-        if isinstance(column.type, DateTime) and (name, column.name) not in NOT_EVENTS
-    ]
-    # One column per maximum, combined in Python: greatest() skips nulls on some engines only.
-    return select(*(value.label(f"latest_{i}") for i, value in enumerate(latest)))
-
-
-def fetch_data_end(conn: Connection) -> date | None:
-    """T of PRODUCT.md's projection: midnight UTC after the latest timestamp in the warehouse (see
-    data_end_statement for the columns); None for a warehouse without any."""
-    values = [value for value in conn.execute(data_end_statement()).one() if value is not None]
-    return midnight_after(max(values)) if values else None
 
 
 def build_scorecard(features: pl.DataFrame, policy) -> pl.DataFrame:

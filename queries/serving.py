@@ -250,7 +250,8 @@ def warm(url: str | None = None, months: int = 24) -> list[Path]:
     year before. Returns the snapshot files. `python -m queries.serving [URL]` runs it (scripts/serve.sh
     does at start)."""
     from policy.flip import next_assessment
-    from queries.uptake import default_as_of, fetch_freshness, month_starts
+    from queries.freshness import default_as_of, fetch_freshness
+    from queries.uptake import month_starts
     from warehouse.connection import resolve_url, warehouse_engine
 
     url = resolve_url(url)

@@ -18,7 +18,7 @@ grouped per (supplier, as-of point) instead: each is paired with the one (rarely
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import polars as pl
@@ -55,8 +55,7 @@ from queries.facts import (
     upheld_claim,
 )
 from queries.scorecard import RAW_SCHEMA, derive_features, read_frame
-from queries.windows import Windows, activity_bound, ts_param
-from queries.windows import default_as_of as day_after_last_event
+from queries.windows import Windows, ts_param
 
 # ---------------------------------------------------------------------------------------------------------
 # As-of dates and data freshness
@@ -77,51 +76,6 @@ def month_starts(as_of: date, count: int = 24) -> tuple[date, ...]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         points.append(date(year, month, 1))
     return tuple(reversed(points))
-
-
-def freshness_statement(bound: bool = False):
-    """SELECT one row: the latest timestamp of every fact column (null when the table is empty); with
-    `bound`, only timestamps at or before the bound parameter `activity_bound`."""
-    o, i, c = orders.c, inquiries.c, claims.c
-    columns = {
-        "placed_at": o.placed_at,
-        "shipped_at": o.shipped_at,
-        "delivered_at": o.delivered_at,
-        "completed_at": o.completed_at,
-        "received_at": i.received_at,
-        "first_response_at": i.first_response_at,
-        "filed_at": c.filed_at,
-        "resolved_at": c.resolved_at,
-    }
-    limit = ts_param("activity_bound")
-    return select(
-        *(
-            select(func.max(case((col <= limit, col)) if bound else col)).scalar_subquery().label(name)
-            for name, col in columns.items()
-        )
-    )
-
-
-def fetch_freshness(conn: Connection) -> dict:
-    """How recent the warehouse is: {"latest_order_at": max placed_at, "latest_activity_at": max of every
-    order, inquiry and claim timestamp up to queries.windows.activity_bound, "ignored_after": that bound
-    when some timestamp lies beyond it, else None}; each a datetime, or None when there is nothing."""
-    row = conn.execute(freshness_statement()).mappings().one()
-    limit = activity_bound(row["placed_at"])
-    ignored = any(value is not None and value > limit for value in row.values())
-    if ignored:  # a far-future placeholder somewhere: read the latest believable values instead
-        row = conn.execute(freshness_statement(bound=True), {"activity_bound": limit}).mappings().one()
-    latest = [value for value in row.values() if value is not None]
-    return {
-        "latest_order_at": row["placed_at"],
-        "latest_activity_at": max(latest) if latest else None,
-        "ignored_after": limit if ignored else None,
-    }
-
-
-def default_as_of(freshness: dict) -> date:
-    """The as-of date that covers all data: the day after latest_activity_at, or today (UTC) if none."""
-    return day_after_last_event(freshness.get("latest_activity_at"), datetime.now(UTC).date())
 
 
 # ---------------------------------------------------------------------------------------------------------

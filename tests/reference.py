@@ -340,7 +340,8 @@ def claim_history(tables: dict[str, list[dict]], supplier_id: int, as_of: date) 
     ]
 
 
-FRESHNESS_COLUMNS = {
+FRESHNESS_COLUMNS = {  # every timestamp of PRODUCT.md's schema but ship_by (a due date, not an event)
+    "suppliers": ("registered_at", "ta_enrolled_at"),
     "orders": ("placed_at", "shipped_at", "delivered_at", "completed_at"),
     "inquiries": ("received_at", "first_response_at"),
     "claims": ("filed_at", "resolved_at"),
@@ -348,7 +349,7 @@ FRESHNESS_COLUMNS = {
 
 
 def latest_timestamps(tables: dict[str, list[dict]]) -> dict:
-    """The latest value of every order, inquiry and claim timestamp column (None when it has none)."""
+    """The latest value of every supplier, order, inquiry and claim timestamp column (None when it has none)."""
     latest = {}
     for table, names in FRESHNESS_COLUMNS.items():
         for name in names:
@@ -358,8 +359,8 @@ def latest_timestamps(tables: dict[str, list[dict]]) -> dict:
 
 
 def freshness(tables: dict[str, list[dict]]) -> dict:
-    """latest_order_at: the latest placed_at; latest_activity_at: the latest of every order, inquiry and
-    claim timestamp; None when there is none."""
+    """latest_order_at: the latest placed_at; latest_activity_at: the latest of every supplier, order,
+    inquiry and claim timestamp; None when there is none."""
     every = [
         row[name]
         for table, names in FRESHNESS_COLUMNS.items()

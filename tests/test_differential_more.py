@@ -20,8 +20,9 @@ from sqlalchemy import create_engine
 from data.ddl import create_schema
 from data.schema import CLAIM_REASONS, CLAIM_STATUSES, ORDER_STATUSES, UPHELD_CLAIM_STATUSES
 from queries.backtest import OUTCOMES_SCHEMA, fetch_outcomes
+from queries.freshness import fetch_freshness, freshness_statement
 from queries.supplier import CLAIM_HISTORY_SCHEMA, TREND_COLUMNS, fetch_claim_history, fetch_supplier_trends
-from queries.uptake import PROGRAM_MONTHLY_SCHEMA, fetch_freshness, fetch_program_monthly, freshness_statement
+from queries.uptake import PROGRAM_MONTHLY_SCHEMA, fetch_program_monthly
 from tests import reference
 from tests.test_differential import EXAMPLES, MICRO, NUDGES, SCALE, SEC, money, replace_rows
 from tests.warehouse import duckdb_memory_engine

@@ -23,7 +23,7 @@ from data.ddl import create_schema
 from data.spark import create_tables_spark
 from devtools.sparkserver import SparkCluster
 from policy import DEFAULT_POLICY, Policy
-from queries import uptake
+from queries import freshness, uptake
 from queries.scorecard import MONEY_COLUMNS, SCORECARD_COLUMNS, build_scorecard, fetch_features
 from tests.warehouse import duckdb_memory_engine, rows_to_frames
 from warehouse.connection import warehouse_engine
@@ -415,7 +415,7 @@ def test_freshness_is_the_same_on_every_engine_and_the_reference(warehouses, war
     seen = {}
     for name in ENGINES:
         with warehouses[warehouse][name].connect() as conn:
-            seen[name] = uptake.fetch_freshness(conn)
+            seen[name] = freshness.fetch_freshness(conn)
     want = reference.freshness(reference_rows(WAREHOUSES[warehouse]()))
     assert want["latest_activity_at"] is not None
     assert seen == {name: want for name in ENGINES}

@@ -16,7 +16,8 @@ from data.ddl import create_schema
 from policy import DEFAULT_POLICY, Policy
 from policy.flip import project
 from policy.projection import Projection, judged_at, next_assessment, plan, projected
-from queries.scorecard import fetch_data_end, fetch_features
+from queries.freshness import fetch_data_end
+from queries.scorecard import fetch_features
 from tests import reference
 from tests.test_differential import replace_rows
 from tests.warehouse import duckdb_memory_engine, load_rows

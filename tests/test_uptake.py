@@ -11,17 +11,16 @@ from polars.testing import assert_frame_equal
 from pyhive import sqlalchemy_hive
 from sqlalchemy.dialects import postgresql
 
+from data.ddl import create_schema
 from policy import DEFAULT_POLICY
-from queries import uptake as uptake_module
+from queries import freshness as freshness_module
+from queries.freshness import data_end, default_as_of, fetch_data_end, fetch_freshness, freshness_statement
 from queries.scorecard import fetch_features
 from queries.uptake import (
     HISTORY_COLUMNS,
     HistoryLayout,
-    default_as_of,
-    fetch_freshness,
     fetch_history_features,
     fetch_program_monthly,
-    freshness_statement,
     history_facts_statement,
     history_inquiries_statement,
     history_suppliers_statement,
@@ -107,12 +106,17 @@ class _LastMicrosecondOf2026_03_15(datetime):
 
 
 def test_freshness_of_an_empty_and_a_filled_warehouse(engine, monkeypatch):
-    load_rows(engine, {"suppliers": [{"supplier_id": 1}]})
+    create_schema(engine)  # the schema alone
     with engine.connect() as conn:
         empty = fetch_freshness(conn)
     assert empty == {"latest_order_at": None, "latest_activity_at": None, "ignored_after": None}
+    load_rows(engine, {"suppliers": [{"supplier_id": 1, "registered_at": D(2025, 4, 2, 9), "ta_enrolled_at": None}]})
+    with engine.connect() as conn:
+        registered = fetch_freshness(conn)
+    # A registration is an event too: the data runs through it, though nobody has ordered yet.
+    assert registered == {"latest_order_at": None, "latest_activity_at": D(2025, 4, 2, 9), "ignored_after": None}
     # Without data, today in UTC, even where the local day is already the 16th.
-    monkeypatch.setattr(uptake_module, "datetime", _LastMicrosecondOf2026_03_15)
+    monkeypatch.setattr(freshness_module, "datetime", _LastMicrosecondOf2026_03_15)
     assert default_as_of(empty) == date(2026, 3, 15)
     monkeypatch.undo()
 
@@ -186,6 +190,9 @@ def test_a_far_future_timestamp_does_not_move_the_default_as_of(engine, placehol
         "ignored_after": D(2025, 6, 5, 10),
     }
     assert default_as_of(fresh) == date(2024, 6, 13)  # the day after the data's last believable event
+    # The projection's T is that same day: one definition of the data's end, the placeholder ignored by both.
+    with engine.connect() as conn:
+        assert fetch_data_end(conn) == data_end(fresh) == date(2024, 6, 13)
 
 
 def test_activity_bound_and_the_day_after_the_last_event():
