@@ -1,11 +1,11 @@
 """As-of dates and the metric windows of PRODUCT.md, computed in Python and bound as parameters.
 
 The default as-of date is the day after the data's last event (T of PRODUCT.md's projection, as a date):
-the latest timestamp of any table but an order's ship_by (queries.freshness), counting only events up to a year after the latest order
-(activity_bound): a placeholder such as 9999-12-31 or a mistyped year like 2204 in one claim must neither
-move the dashboard to a day with no data nor overflow date arithmetic. queries.freshness.fetch_freshness
-reads the warehouse under that bound; the sidebar's caption, its default and the projection's T come
-from that one result.
+the latest timestamp of any table but an order's ship_by (queries.freshness), counting only events up
+to a year after the latest order (activity_bound): a placeholder such as 9999-12-31 or a mistyped year
+like 2204 in one claim must neither move the dashboard to a day with no data nor overflow date
+arithmetic. queries.freshness.fetch_freshness reads the warehouse under that bound; the sidebar's
+caption, its default and the projection's T come from that one result.
 """
 
 from dataclasses import dataclass
