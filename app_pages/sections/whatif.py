@@ -3,6 +3,9 @@
 `whatif_panel` is a fragment: moving a slider reruns only it. It also keeps the what-if in the URL.
 """
 
+import threading
+from collections import OrderedDict
+
 import polars as pl
 import streamlit as st
 
@@ -128,11 +131,31 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
         )
 
     st.markdown("**Distributions of enrolled suppliers, with the threshold**")
-    enrolled = features.filter(pl.col("enrolled"))
     grid = st.columns(2)
     for i, spec in enumerate(lab.DISTRIBUTIONS):
-        threshold = getattr(candidate, spec.threshold)
-        bins = lab.distribution_bins(enrolled, spec, threshold)
-        grid[i % 2].plotly_chart(
-            lab.threshold_histogram(bins, threshold, spec.title, spec.unit), config=CONFIG, key=f"lab_hist_{i}"
-        )
+        figure = histogram(features, spec, getattr(candidate, spec.threshold))
+        grid[i % 2].plotly_chart(figure, config=CONFIG, key=f"lab_hist_{i}")
+
+
+# A slider move changes one threshold: the other distributions are the figures drawn last time. Keyed by the
+# features frame's identity (held in the entry, so the id cannot be reused while cached), rule and threshold.
+_FIGURES: OrderedDict = OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+_FIGURES_KEPT = 16
+
+
+def histogram(features: pl.DataFrame, spec: lab.Distribution, threshold: float):
+    """ui.lab.threshold_histogram of the enrolled suppliers' `spec` feature at `threshold`, built once."""
+    key = (id(features), spec.feature, threshold)
+    with _FIGURES_LOCK:
+        found = _FIGURES.get(key)
+        if found is not None and found[0] is features:
+            _FIGURES.move_to_end(key)
+            return found[1]
+    enrolled = features.filter(pl.col("enrolled"))
+    figure = lab.threshold_histogram(lab.distribution_bins(enrolled, spec, threshold), threshold, spec.title, spec.unit)
+    with _FIGURES_LOCK:
+        _FIGURES[key] = (features, figure)
+        while len(_FIGURES) > _FIGURES_KEPT:
+            _FIGURES.popitem(last=False)
+    return figure
