@@ -27,6 +27,7 @@ CONFIG = {"displaylogo": False}
 # The legend sits below the plot, clear of the title above and of the x-axis title (issue 11).
 LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.28, "xanchor": "left", "x": 0.0}
 MARGIN = {"l": 10, "r": 10, "t": 50, "b": 90}
+LEGEND_GAP = 64  # px from the plot's bottom edge to the legend's top, room for tick labels and an axis title
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -131,8 +132,9 @@ def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
     return _figure([bars, line], "Covered deals completed per month", layout)
 
 
-def _threshold(y: float, text: str) -> dict:
-    """A dashed policy line across the plot with its words at the top left (as fig.add_hline draws it)."""
+def _threshold(y: float, text: str, below: bool = False) -> dict:
+    """A dashed policy line across the plot with its words at the left, above it (as fig.add_hline draws
+    it) or `below` it (where a rate near 100 % leaves the words clear of the line it plots)."""
     return {
         "shapes": [
             {
@@ -155,7 +157,7 @@ def _threshold(y: float, text: str) -> dict:
                 "xanchor": "left",
                 "yref": "y",
                 "y": y,
-                "yanchor": "bottom",
+                "yanchor": "top" if below else "bottom",
             }
         ],
     }
@@ -179,7 +181,7 @@ def on_time_figure(trends: pl.DataFrame, min_on_time_rate: float) -> go.Figure:
     layout = {
         "xaxis": {"title": {"text": "Month"}},
         "yaxis": {"title": {"text": "On-time rate"}, **fmt.percent_axis(low=0.0, high=1.0)},
-        **_threshold(min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}"),
+        **_threshold(min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}", below=True),
     }
     return _figure([line], "On-time shipping per month", layout)
 
@@ -258,9 +260,15 @@ def every_category(fig: go.Figure, axis: str = "y", row_height: int = 26) -> go.
     height that leaves each category a row."""
     letter = axis[0]
     categories = list(dict.fromkeys(v for trace in fig.data for v in (getattr(trace, letter) or ())))
+    height = max(320, 160 + row_height * len(categories) * max(1, len(fig.data)))
+    # The legend's place is a share of the plot's height: on a tall chart LEGEND's share would leave a gap of
+    # hundreds of pixels, so keep it LEGEND_GAP pixels under the plot (below the tick labels and axis title).
+    plot = height - (fig.layout.margin.t if fig.layout.margin.t is not None else MARGIN["t"])
+    plot -= fig.layout.margin.b if fig.layout.margin.b is not None else MARGIN["b"]
     fig.update_layout(
         {_axis_key(axis): {"tickmode": "array", "tickvals": categories, "ticktext": categories, "automargin": True}},
-        height=max(320, 160 + row_height * len(categories) * max(1, len(fig.data))),
+        height=height,
+        legend={"y": max(LEGEND["y"], -LEGEND_GAP / max(plot, 1))},
     )
     return fig
 

@@ -9,7 +9,7 @@ that wrap on a narrow screen, never st.metric (which cuts a long value with an e
 import polars as pl
 import streamlit as st
 
-from app_pages.sections.at_risk import render_projected_badge
+from app_pages.sections.at_risk import projected_badge
 from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import View
 from policy import evaluate
@@ -71,15 +71,22 @@ def trust_card(row: dict) -> None:
     )
 
 
-def projection(view: View, features: pl.DataFrame, supplier_id: int):
-    """The smallest change that flips the badge now, and the badge projected at the next assessment."""
+def projection(view: View, features: pl.DataFrame, supplier_id: int) -> tuple[str, str] | None:
+    """The smallest change that flips the badge now, and at the next assessment when that differs; returns the
+    projected badge and when (shown once, among the badge tiles: app_pages/sections/badge_history.py)."""
     now = features.filter(pl.col("supplier_id") == supplier_id)
     badge = evaluate(now, view.policy, margins=False)["badge"].cast(pl.String)[0]
     change = flip_explain(now, view.policy)["change"][0]
     if change:
         lead = "Would lose the badge with" if badge == "qualified" else "Smallest change to qualify"
         st.text(f"{lead}: {change}.")
-    return render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    projected = projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    if projected is None:
+        return None
+    then_badge, when, then_change = projected
+    if then_change and (then_change != change or then_badge != badge):
+        st.text(f"{when[:1].upper()}{when[1:]}, the smallest change that flips it: {then_change}.")
+    return then_badge, when
 
 
 @st.cache_resource(ttl=cached.TTL, max_entries=256, show_spinner=False)

@@ -51,7 +51,7 @@ def whatif_panel(features: pl.DataFrame, current: Policy, current_name: str, opt
         return
     remember_whatif(candidate, current)
     with controls:
-        download_policy(candidate, "what-if", "lab_download_whatif", "Download this what-if as a policy file (JSON)")
+        download_policy(candidate, "what-if", "lab_download_whatif", "Download the what-if (JSON)")
     with results, st.spinner("Evaluating the what-if…"):
         show_results(features, current, current_name, candidate)
 
