@@ -44,7 +44,7 @@ shown = shown.sort("audit_id", descending=True)
 if shown.is_empty():
     st.info("No change matches these filters — clear one of them.")
     st.stop()
-st.caption(f"{fmt.count(shown.height)} of {fmt.count(log.height)} changes.")
+st.caption(f"{fmt.count(shown.height)} of {fmt.count(log.height)} {'change' if log.height == 1 else 'changes'}.")
 # On screen: the action's label and the change in words (the CSV below keeps the raw JSON snapshots).
 words = shown.select(
     "audit_id",
@@ -69,4 +69,5 @@ st.dataframe(
         "change": st.column_config.TextColumn("What changed", width="large"),
     },
 )
-csv_download("Download {rows} changes (CSV)", shown, "policy_audit.csv", "audit_csv")
+what = "change" if shown.height == 1 else "changes"
+csv_download(f"Download {{rows}} {what} (CSV)", shown, "policy_audit.csv", "audit_csv")

@@ -40,7 +40,7 @@ else:
         evaluate(shown, view.policy, margins=False), on="supplier_id", how="left", maintain_order="left"
     )
     qualified = scored.filter(pl.col("badge") == "qualified")
-    tiles = st.columns(5)
+    tiles = st.columns([1, 1, 1, 1.6, 1.2])  # the Amount's label is the longest: never cut
     tiles[0].metric("Suppliers", fmt.count(scored.height), border=True)
     tiles[1].metric(
         "Enrolled",

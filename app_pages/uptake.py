@@ -6,7 +6,8 @@ import polars as pl
 import streamlit as st
 
 import catalogue
-from app_pages.sections.context import current_view
+from app_pages.sections import url_state
+from app_pages.sections.context import current_view, refuse, url_values
 from auth.session import require_page
 from policy import evaluate
 from queries import cached
@@ -24,6 +25,8 @@ SHOWN_AS = {
     "covered_deals_12m": "deals_12m",
     "covered_value_12m_usd": "value_12m_usd",
 }
+TABS = ("By country (the rollout)", "By category")  # the breakdown's tabs; the URL's tab= names the one open
+TAB = url_state.Param("tab", url_state.choice(TABS), str, TABS[0], f"expected one of: {', '.join(TABS)}.")
 SUPPLIER_LINES = {
     "enrolled": catalogue.label("enrolled_suppliers"),
     "qualified": catalogue.label("qualified_suppliers"),
@@ -171,7 +174,8 @@ def breakdown(frame, column: str, what: str, key: str) -> None:
     st.plotly_chart(every_category(readable(bars, count_axes=("x",))), config=CONFIG, key=f"uptake_{key}_bar")
 
 
-country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"], key="tab", bind="query-params")
+refuse(url_state.decode(url_values(), [TAB])[1])  # a tab this page does not have: named, then dropped
+country_tab, category_tab = st.tabs(list(TABS), key="tab", bind="query-params")
 with country_tab:
     opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
     st.caption(f"The program opened in CN first; the policy opens {opened}.")

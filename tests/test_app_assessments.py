@@ -100,17 +100,18 @@ def test_a_policy_owner_runs_publishes_and_reads_the_changes(make_app, warehouse
         "1",
     ]
     changes = _tables(at, "change")[0]
-    assert changes[["supplier_id", "change"]].values.tolist() == [
-        [3, "gained"],
-        [2, "kept_under_grace"],
-        [6, "amount_changed"],
+    assert changes[["supplier_id", "change"]].values.tolist() == [  # the change in words on screen
+        [3, "Gained the badge"],
+        [2, "Kept under grace"],
+        [6, "Amount changed"],
     ]
+    assert changes["ta_amount_change_usd"].tolist()[2] == "+$2,000"  # 6's Amount 1,000 → 3,000
     assert at.get("download_button")[0].proto.label.startswith("Download 3 changes")
 
     # Published (run 2) vs live at 2024-06-11: supplier 2 would lose the badge (see the module docstring).
     assert _metric(at, "Holders that would differ") == "1" and _metric(at, "Would lose the badge") == "1"
     live = _tables(at, "change")[-1]
-    assert live[["supplier_id", "change", "badge_after"]].values.tolist() == [[2, "lost", "not_qualified"]]
+    assert live[["supplier_id", "change", "badge_after"]].values.tolist() == [[2, "Lost the badge", "Not qualified"]]
 
     # The same date again without supersede: refused, nothing recorded; with supersede: a new run.
     _run(at, date(2024, 6, 1))
@@ -232,10 +233,10 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert len(chart) == 1
     history = at.dataframe[0].value
     assert [str(d)[:10] for d in history["as_of"]] == ["2024-05-01", "2024-06-01"]
-    assert history["kept_under_grace"].tolist() == [False, True] and history["ta_amount_usd"].tolist() == [
-        4000.0,
-        4000.0,
-    ]
+    # shown as words and money (ui.columns.display), like every table
+    assert history["kept_under_grace"].tolist() == ["No", "Yes"]
+    assert history["ta_amount_usd"].tolist() == ["$4,000", "$4,000"]
+    assert history["badge"].tolist() == ["Qualified", "Qualified"]
 
     fresh = AppTest.from_function(_profile_sections, args=(3,), default_timeout=30)
     monkeypatch.setenv("TRUST_APP_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
@@ -270,4 +271,4 @@ def test_the_supplier_profile_shows_the_published_card_and_the_timeline(make_app
     assert "**Not qualified**" in [m.value for m in at.markdown]
     assert len(at.get("plotly_chart")) >= 1
     history = _tables(at, "kept_under_grace")[0]
-    assert history["kept_under_grace"].tolist() == [False, True]
+    assert history["kept_under_grace"].tolist() == ["No", "Yes"]

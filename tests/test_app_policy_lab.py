@@ -369,7 +369,7 @@ def test_import_a_policy_file_into_the_sliders_and_export_it_back(lab, tmp_path)
     path.write_text(policy_file_text(imported), encoding="utf-8")
     assert Policy.from_file(path) == imported
     labels = [b.proto.label for b in lab.get("download_button")]
-    assert "Download this what-if as a policy file (JSON)" in labels
+    assert "Download the what-if (JSON)" in labels
     assert "Download as a policy file (JSON)" in labels
 
 

@@ -13,7 +13,7 @@ import polars as pl
 
 import catalogue
 from ui import format as fmt
-from ui.charts import BADGE_COLORS, CONFIG
+from ui.charts import BADGE_COLORS, CONFIG, LEGEND, MARGIN
 
 __all__ = ["CONFIG", "STANDINGS", "badge_timeline_figure", "standing"]
 
@@ -78,11 +78,14 @@ def badge_timeline_figure(history: pl.DataFrame) -> go.Figure:
                 hovertemplate="%{x|%Y-%m-%d}: $%{y:,.0f}<br>%{customdata}<extra></extra>",
             )
         )
+    # Round money ticks ('$5k'); an Amount that was always $0 gets the one tick $0, not six ticks all read '$0'.
+    ticks = fmt.money_axis([0.0, top]) if frame["ta_amount_usd"].max() else {"tickvals": [0], "ticktext": ["$0"]}
     fig.update_layout(
-        title={"text": "Badge and Trade Assurance Amount at each recorded assessment"},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
-        yaxis={"title": {"text": "Trade Assurance Amount (USD)"}, "range": [0, top * 1.15], "tickformat": "$,.0f"},
+        title={"text": "Badge and Amount at each assessment"},  # short enough for a phone
+        margin=MARGIN,
+        legend=LEGEND,  # below the plot: clear of the title on a phone too
+        height=360,
+        yaxis={"title": {"text": "Amount (USD)"}, "range": [0, top * 1.15], "tickmode": "array", **ticks},
         xaxis={"title": {"text": "Assessment (as-of date)"}, "type": "date", "tickformat": "%Y-%m-%d", "dtick": "M1"},
     )
     if dates:  # half a month either side, so one assessment is not drawn on an axis of milliseconds

@@ -6,7 +6,6 @@ check traces, values and axis titles on tiny frames.
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
 import catalogue
 from policy.rules import BADGES
@@ -28,6 +27,7 @@ CONFIG = {"displaylogo": False}
 # The legend sits below the plot, clear of the title above and of the x-axis title (issue 11).
 LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.28, "xanchor": "left", "x": 0.0}
 MARGIN = {"l": 10, "r": 10, "t": 50, "b": 90}
+LEGEND_GAP = 64  # px from the plot's bottom edge to the legend's top, room for tick labels and an axis title
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -73,6 +73,13 @@ def badge_mix_figure(verdict: pl.DataFrame) -> go.Figure:
     return _layout(fig, "Badge mix")
 
 
+def _figure(data: list, title: str, layout: dict) -> go.Figure:
+    """One Figure built in a single call (the supplier profile draws three per open: plotly's
+    update_layout / make_subplots path lookups cost several times more than one nested layout)."""
+    base = {"title": {"text": title}, "margin": MARGIN, "legend": LEGEND, "hovermode": "x unified"}
+    return go.Figure(data=data, layout={**base, **layout})
+
+
 def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
     """Covered deals per month (line, left axis) and their value in USD (bars, right axis).
 
@@ -80,46 +87,80 @@ def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
     """
     months = _months(trends)
     values = trends["value_usd"].to_list()
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=months,
-            y=values,
-            customdata=[fmt.money_exact(v) for v in values],
-            name="Covered deal value",
-            marker_color=VALUE_COLOR,
-            hovertemplate="%{customdata}",
-        ),
-        secondary_y=True,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=months,
-            y=trends["deals"].to_list(),
-            name="Covered deals",
-            mode="lines+markers",
-            line={"color": DEAL_COLOR},
-            hovertemplate="%{y:,}",
-        ),
-        secondary_y=False,
-    )
-    fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(
-        title_text="Covered deals", rangemode="tozero", secondary_y=False, **fmt.count_axis(trends["deals"].to_list())
-    )
-    fig.update_yaxes(
-        title_text="Value (USD)", rangemode="tozero", showgrid=False, secondary_y=True, **fmt.money_axis(values)
-    )
-    return _layout(fig, "Covered deals completed per month")
+    deals = trends["deals"].to_list()
+    bars = {
+        "type": "bar",
+        "x": months,
+        "y": values,
+        "customdata": [fmt.money_exact(v) for v in values],
+        "name": "Covered deal value",
+        "marker": {"color": VALUE_COLOR},
+        "hovertemplate": "%{customdata}",
+        "xaxis": "x",
+        "yaxis": "y2",
+    }
+    line = {
+        "type": "scatter",
+        "x": months,
+        "y": deals,
+        "name": "Covered deals",
+        "mode": "lines+markers",
+        "line": {"color": DEAL_COLOR},
+        "hovertemplate": "%{y:,}",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "Month"}},
+        "yaxis": {
+            "anchor": "x",
+            "domain": [0.0, 1.0],
+            "title": {"text": "Covered deals"},
+            "rangemode": "tozero",
+            **fmt.count_axis(deals),
+        },
+        "yaxis2": {
+            "anchor": "x",
+            "overlaying": "y",
+            "side": "right",
+            "title": {"text": "Value (USD)"},
+            "rangemode": "tozero",
+            "showgrid": False,
+            **fmt.money_axis(values),
+        },
+    }
+    return _figure([bars, line], "Covered deals completed per month", layout)
 
 
-def _threshold(fig: go.Figure, y: float, text: str) -> None:
-    fig.add_hline(
-        y=y,
-        line={"dash": "dash", "color": THRESHOLD_COLOR, "width": 1},
-        annotation_text=text,
-        annotation_position="top left",
-    )
+def _threshold(y: float, text: str, below: bool = False) -> dict:
+    """A dashed policy line across the plot with its words at the left, above it (as fig.add_hline draws
+    it) or `below` it (where a rate near 100 % leaves the words clear of the line it plots)."""
+    return {
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "x domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": y,
+                "y1": y,
+                "line": {"dash": "dash", "color": THRESHOLD_COLOR, "width": 1},
+            }
+        ],
+        "annotations": [
+            {
+                "text": text,
+                "showarrow": False,
+                "xref": "x domain",
+                "x": 0,
+                "xanchor": "left",
+                "yref": "y",
+                "y": y,
+                "yanchor": "top" if below else "bottom",
+            }
+        ],
+    }
 
 
 def on_time_figure(trends: pl.DataFrame, min_on_time_rate: float) -> go.Figure:
@@ -127,21 +168,22 @@ def on_time_figure(trends: pl.DataFrame, min_on_time_rate: float) -> go.Figure:
 
     `trends`: month, on_time_rate, shipments.
     """
-    fig = go.Figure(
-        go.Scatter(
-            x=_months(trends),
-            y=trends["on_time_rate"].to_list(),
-            customdata=trends["shipments"].to_list(),
-            name="On-time rate",
-            mode="lines+markers",
-            line={"color": DEAL_COLOR},
-            hovertemplate="%{y:.1%} of %{customdata:,} shipments<extra></extra>",
-        )
-    )
-    _threshold(fig, min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}")
-    fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="On-time rate", **fmt.percent_axis(low=0.0, high=1.0))
-    return _layout(fig, "On-time shipping per month")
+    line = {
+        "type": "scatter",
+        "x": _months(trends),
+        "y": trends["on_time_rate"].to_list(),
+        "customdata": trends["shipments"].to_list(),
+        "name": "On-time rate",
+        "mode": "lines+markers",
+        "line": {"color": DEAL_COLOR},
+        "hovertemplate": "%{y:.1%} of %{customdata:,} shipments<extra></extra>",
+    }
+    layout = {
+        "xaxis": {"title": {"text": "Month"}},
+        "yaxis": {"title": {"text": "On-time rate"}, **fmt.percent_axis(low=0.0, high=1.0)},
+        **_threshold(min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}", below=True),
+    }
+    return _figure([line], "On-time shipping per month", layout)
 
 
 def response_time_figure(trends: pl.DataFrame, max_median_response_hours: float) -> go.Figure:
@@ -149,22 +191,23 @@ def response_time_figure(trends: pl.DataFrame, max_median_response_hours: float)
 
     `trends`: month, median_response_hours, inquiries.
     """
-    fig = go.Figure(
-        go.Scatter(
-            x=_months(trends),
-            y=trends["median_response_hours"].to_list(),
-            customdata=trends["inquiries"].to_list(),
-            name="Median reply",
-            mode="lines+markers",
-            line={"color": DEAL_COLOR},
-            hovertemplate="%{y:.1f} h over %{customdata:,} inquiries<extra></extra>",
-        )
-    )
-    _threshold(fig, max_median_response_hours, f"policy maximum {max_median_response_hours:g} h")
+    line = {
+        "type": "scatter",
+        "x": _months(trends),
+        "y": trends["median_response_hours"].to_list(),
+        "customdata": trends["inquiries"].to_list(),
+        "name": "Median reply",
+        "mode": "lines+markers",
+        "line": {"color": DEAL_COLOR},
+        "hovertemplate": "%{y:.1f} h over %{customdata:,} inquiries<extra></extra>",
+    }
     hours = [h for h in trends["median_response_hours"].to_list() if h is not None] + [max_median_response_hours]
-    fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="Median reply (hours)", rangemode="tozero", range=[0, max(hours) * 1.1])
-    return _layout(fig, "Median time to first reply per month")
+    layout = {
+        "xaxis": {"title": {"text": "Month"}},
+        "yaxis": {"title": {"text": "Median reply (hours)"}, "rangemode": "tozero", "range": [0, max(hours) * 1.1]},
+        **_threshold(max_median_response_hours, f"policy maximum {max_median_response_hours:g} h"),
+    }
+    return _figure([line], "Median time to first reply per month", layout)
 
 
 # ---- making any figure read (also the uptake charts built in ui.lab) ----------------------------------
@@ -217,9 +260,15 @@ def every_category(fig: go.Figure, axis: str = "y", row_height: int = 26) -> go.
     height that leaves each category a row."""
     letter = axis[0]
     categories = list(dict.fromkeys(v for trace in fig.data for v in (getattr(trace, letter) or ())))
+    height = max(320, 160 + row_height * len(categories) * max(1, len(fig.data)))
+    # The legend's place is a share of the plot's height: on a tall chart LEGEND's share would leave a gap of
+    # hundreds of pixels, so keep it LEGEND_GAP pixels under the plot (below the tick labels and axis title).
+    plot = height - (fig.layout.margin.t if fig.layout.margin.t is not None else MARGIN["t"])
+    plot -= fig.layout.margin.b if fig.layout.margin.b is not None else MARGIN["b"]
     fig.update_layout(
         {_axis_key(axis): {"tickmode": "array", "tickvals": categories, "ticktext": categories, "automargin": True}},
-        height=max(320, 160 + row_height * len(categories) * max(1, len(fig.data))),
+        height=height,
+        legend={"y": max(LEGEND["y"], -LEGEND_GAP / max(plot, 1))},
     )
     return fig
 

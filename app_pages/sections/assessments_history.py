@@ -43,12 +43,31 @@ CHANGE_COLUMNS = {
     "change": st.column_config.TextColumn("Change"),
     "badge_before": st.column_config.TextColumn("Badge before"),
     "badge_after": st.column_config.TextColumn("Badge after"),
-    "ta_amount_before_usd": st.column_config.NumberColumn("Amount before", format="dollar"),
-    "ta_amount_after_usd": st.column_config.NumberColumn("Amount after", format="dollar"),
-    "ta_amount_change_usd": st.column_config.NumberColumn("Amount change", format="dollar"),
+    "ta_amount_before_usd": st.column_config.TextColumn("Amount before", alignment="right"),
+    "ta_amount_after_usd": st.column_config.TextColumn("Amount after", alignment="right"),
+    "ta_amount_change_usd": st.column_config.TextColumn("Amount change", alignment="right"),
     "grace_used": st.column_config.NumberColumn("Grace used", format="%d"),
     "failed_rules": st.column_config.TextColumn("Failed rules"),
 }
+
+
+def changes_shown(changes: pl.DataFrame) -> pl.DataFrame:
+    """The changes as the screen shows them: the change and the badges in words, Amounts in dollars (with a
+    sign for the change), failed rules by their labels. The CSV keeps the raw frame."""
+    money = [c for c in ("ta_amount_before_usd", "ta_amount_after_usd") if c in changes.columns]
+    text = {
+        "change": lambda v: CHANGE_LABELS.get(v, fmt.NULL if v is None else str(v)),
+        "badge_before": lambda v: fmt.word(v, "badge"),
+        "badge_after": lambda v: fmt.word(v, "badge"),
+        "ta_amount_change_usd": lambda v: fmt.signed(v, "money"),
+        "failed_rules": fmt.words,
+        **dict.fromkeys(money, fmt.money),
+    }
+    return changes.with_columns(
+        pl.col(c).map_elements(show, return_dtype=pl.String, skip_nulls=False)
+        for c, show in text.items()
+        if c in changes.columns
+    )
 
 
 def runs_table(runs: pl.DataFrame) -> pl.DataFrame:
@@ -104,9 +123,9 @@ def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
         st.info("Nobody's badge or Amount changed between these two assessments.")
         return
     shown = changes.select("supplier_id", "name", *[c for c in changes.columns if c not in ("supplier_id", "name")])
-    st.dataframe(shown, hide_index=True, key="changes_table", column_config=CHANGE_COLUMNS)
+    st.dataframe(changes_shown(shown), hide_index=True, key="changes_table", column_config=CHANGE_COLUMNS)
     csv_download(
-        "Download {rows} changes (CSV)",
+        "Download {rows} change (CSV)" if shown.height == 1 else "Download {rows} changes (CSV)",
         shown,
         f"assessment_changes_run_{run_id}.csv",
         "changes_csv",

@@ -6,7 +6,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from app_pages.sections.assessments_history import CHANGE_COLUMNS, with_names
+from app_pages.sections.assessments_history import CHANGE_COLUMNS, changes_shown, with_names
 from app_pages.sections.assessments_run import policy_label
 from app_pages.sections.context import View
 from policy.assess import assess, change_counts, run_changes
@@ -64,7 +64,7 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
         st.success("Assessed today, every supplier would keep the published badge standing.")
         return
     shown = differ.select("supplier_id", "name", *[c for c in differ.columns if c not in ("supplier_id", "name")])
-    st.dataframe(shown, hide_index=True, key="live_table", column_config=CHANGE_COLUMNS)
+    st.dataframe(changes_shown(shown), hide_index=True, key="live_table", column_config=CHANGE_COLUMNS)
     csv_download(
         "Download {rows} differences (CSV)",
         shown,

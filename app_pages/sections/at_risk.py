@@ -169,12 +169,19 @@ def render_at_risk(view) -> None:
             _table(lists.quiet, "at_risk_quiet", f"at_risk_quiet_{view.as_of:%Y-%m-%d}.csv", "this group")
 
 
-def render_projected_badge(view, now: pl.DataFrame) -> tuple[str, str] | None:
-    """The profile's projected badge at the next assessment and the smallest change that would flip it.
+PROJECTION_HELP = (
+    "The badge at the next monthly assessment: from the data at that date when the warehouse holds it, else the "
+    "policy applied to the data as it ends, with the account's age counted at the assessment. Orders not yet due "
+    "and inquiries not yet received count neither for nor against the supplier."
+)
+
+
+def projected_badge(view, now: pl.DataFrame) -> tuple[str, str, str | None] | None:
+    """The profile's projected badge at the next assessment: (badge code, when — the plan's label, the
+    smallest change that would flip it then or None), or None when there is no projection.
 
     `now`: the supplier's features at the view's as-of date (one row). The projection is PRODUCT.md's
     (projection_features): known data when the next assessment is inside the data, else the data's end.
-    Returns (projected badge code, its label), or None when there is no projection.
     """
     if now.is_empty():
         return None
@@ -184,13 +191,4 @@ def render_projected_badge(view, now: pl.DataFrame) -> tuple[str, str] | None:
     if future.is_empty():
         return None
     row = project(now, future, view.policy).row(0, named=True)
-    st.metric(
-        f"Projected badge {plan.label}",
-        BADGE_LABELS[str(row["projected_badge"])],
-        help="The badge at the next monthly assessment: from the data at that date when the warehouse holds it, "
-        "else the policy applied to the data as it ends, with the account's age counted at the assessment. "
-        "Orders not yet due and inquiries not yet received count neither for nor against the supplier.",
-    )
-    if row["change"]:
-        st.text(f"Then the smallest change that flips it: {row['change']}.")
-    return str(row["projected_badge"]), plan.label
+    return str(row["projected_badge"]), plan.label, row["change"] or None

@@ -3,8 +3,11 @@
 `render_backtest(view, current_policy, whatif_policy)` draws a form (A0, how many monthly A0s, which
 threshold to sweep). Its "Run backtest" button fetches the outcomes after each A0 and the features at
 every A0 (cached in queries.cached) and runs policy.backtest for both policies; the results stay in the
-session, so a slider move never recomputes them. The pure parts (`run_backtest`, `side_by_side`,
-`flip_table`, `complete_a0s`) take and return frames and are tested without Streamlit.
+session, so a slider move never recomputes them. The settings are in the URL where they differ from the
+defaults (bt_a0=2026-03-01, bt_months=6, bt_threshold=min_orders_6m), and bt_run=true while the results
+shown are those settings' own: a link opened in a new browser runs the same backtest once and shows it.
+The pure parts (`run_backtest`, `side_by_side`, `flip_table`, `complete_a0s`, `url_params`) take and
+return plain values and are tested without Streamlit.
 """
 
 from collections.abc import Callable, Mapping
@@ -15,6 +18,8 @@ import polars as pl
 import streamlit as st
 
 import catalogue
+from app_pages.sections import url_state
+from app_pages.sections.context import refuse, remember, restore, url_values
 from policy import Policy, PolicyError
 from policy.backtest import FlipCounts, backtest_series, backtest_summary, flip_counts, tradeoff_curve
 from policy.rules import RULES
@@ -27,6 +32,7 @@ from ui.charts import CONFIG
 from ui.explain import policy_value_text
 
 RESULT = "bt_result"  # (BacktestInputs, {policy label: PolicyBacktest}) of the last run
+DEFAULT_MONTHS = 12
 CURRENT, WHATIF = "Current policy", "What-if"
 A0_CHOICES = 36  # past monthly A0s offered, newest first
 # The values each threshold is swept over (an allow-list: the selectbox offers only these fields).
@@ -162,6 +168,37 @@ def policy_or_none(make: Callable[[], Policy]) -> Policy | None:
         return None
 
 
+def url_params(a0_options: list[date]) -> tuple[url_state.Param, ...]:
+    """The backtest's URL parameters: A0 (one of `a0_options`), the number of monthly A0s, the threshold
+    swept (its policy key) and whether the results of exactly these settings are shown."""
+    offered = {f"{day:%Y-%m-%d}": day for day in a0_options}
+    newest, oldest = a0_options[0], a0_options[-1]
+
+    def a0(text: str) -> date:
+        if text not in offered:
+            raise ValueError(text)
+        return offered[text]
+
+    return (
+        url_state.Param(
+            "bt_a0",
+            a0,
+            lambda day: f"{day:%Y-%m-%d}",
+            newest,
+            f"expected the 1st of a month from {oldest:%Y-%m-%d} to {newest:%Y-%m-%d}, written YYYY-MM-DD.",
+        ),
+        url_state.Param("bt_months", url_state.whole(2, 24), str, DEFAULT_MONTHS, "expected a whole number 2–24."),
+        url_state.Param(
+            "bt_threshold",
+            url_state.choice(list(SWEEPS)),
+            str,
+            next(iter(SWEEPS)),
+            f"expected one of {', '.join(SWEEPS)}.",
+        ),
+        url_state.Param("bt_run", url_state.flag, url_state.lowered, False, "expected true or false."),
+    )
+
+
 # ---- Streamlit ---------------------------------------------------------------------------------------
 
 
@@ -207,6 +244,11 @@ def render_backtest(view, current_policy: Policy, whatif_policy: Policy | None) 
         st.info("The sliders do not make a valid policy: fix the value named above, then run the backtest.")
         return
 
+    params = url_params(a0_options)
+    restore(params[:3], {"bt_a0": "bt_a0", "bt_months": "bt_months", "bt_threshold": "bt_threshold"})
+    linked, problems = url_state.decode(url_values(), params[3:])
+    refuse(problems)
+    st.session_state.setdefault("bt_months", DEFAULT_MONTHS)
     with st.form("bt_form"):
         cols = st.columns(3)
         a0 = cols[0].selectbox(
@@ -214,25 +256,28 @@ def render_backtest(view, current_policy: Policy, whatif_policy: Policy | None) 
             a0_options,
             format_func=lambda day: f"{day:%Y-%m-%d}",
             key="bt_a0",
-            bind="query-params",  # the backtest's settings travel in the link
             help=f"Only A0s whose {OUTCOME_DAYS} days after end before the latest activity in the warehouse.",
         )
-        months = cols[1].slider("Monthly A0s in the series", 2, 24, 12, key="bt_months", bind="query-params")
+        months = cols[1].slider("Monthly A0s in the series", 2, 24, key="bt_months")
         threshold = cols[2].selectbox(
-            "Threshold to sweep",
-            list(SWEEPS),
-            format_func=THRESHOLD_LABELS.get,
-            key="bt_threshold",
-            bind="query-params",
+            "Threshold to sweep", list(SWEEPS), format_func=THRESHOLD_LABELS.get, key="bt_threshold"
         )
         run = st.form_submit_button("Run backtest", key="bt_run", type="primary")
     inputs = BacktestInputs(
         view.url, view.countries, view.categories, a0, months, threshold, current_policy, whatif_policy
     )
-    if run:
+    # A link with bt_run=true runs its backtest once in a new session: the recipient sees the same results.
+    if run or (linked.get("bt_run") and RESULT not in st.session_state):
         with st.spinner("Running the backtest…"):
             st.session_state[RESULT] = (inputs, _compute(inputs, view))
     stored = st.session_state.get(RESULT)
+    shown = {
+        "bt_a0": a0,
+        "bt_months": months,
+        "bt_threshold": threshold,
+        "bt_run": bool(stored) and stored[0] == inputs,
+    }
+    remember(url_state.encode(shown, params), [p.key for p in params])  # the settings as the form holds them
     if stored is None:
         st.info(
             "Pick an A0 and press Run backtest to compare the current policy and the what-if on what happened "

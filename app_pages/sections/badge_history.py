@@ -9,8 +9,10 @@ names people typed (policy names, actors) are escaped before any Markdown-render
 import streamlit as st
 
 from app_pages.sections.assessments_run import policy_label
+from app_pages.sections.at_risk import PROJECTION_HELP
 from app_pages.sections.context import View
 from store import assessments as store
+from ui import columns
 from ui import format as fmt
 from ui.assess_charts import CONFIG, badge_timeline_figure
 from ui.explain import escape_markdown
@@ -89,7 +91,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, str] | N
     )
     if projection:
         badge, when = projection
-        tiles[2].metric("Projected badge", fmt.word(badge, "badge"))
+        tiles[2].metric("Projected badge", fmt.word(badge, "badge"), help=PROJECTION_HELP)
         tiles[2].caption(escape_markdown(f"{when[:1].upper()}{when[1:]} · {view.policy_name}"))
 
     history = store.supplier_history(key, supplier_id)
@@ -97,17 +99,11 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, str] | N
         st.info("No recorded assessment includes this supplier yet: its badge history starts with the next one.")
         return
     st.plotly_chart(badge_timeline_figure(history), config=CONFIG, key="badge_timeline")
-    st.dataframe(
-        history.select("as_of", "badge", "kept_under_grace", "ta_amount_usd", "failed_rules", "policy_name", "run_id"),
-        hide_index=True,
+    record = history.select(
+        "as_of", "badge", "kept_under_grace", "ta_amount_usd", "failed_rules", "policy_name", "run_id"
+    )
+    columns.table(  # badges and rules in words, the Amount as money (catalogue labels and formats)
+        record,
+        labels={"as_of": "Assessed", "ta_amount_usd": "Amount", "policy_name": "Policy", "run_id": "Run"},
         key="badge_history_table",
-        column_config={
-            "as_of": st.column_config.DateColumn("Assessed", format="YYYY-MM-DD"),
-            "badge": st.column_config.TextColumn("Badge"),
-            "kept_under_grace": st.column_config.CheckboxColumn("Under grace"),
-            "ta_amount_usd": st.column_config.NumberColumn("Amount", format="dollar"),
-            "failed_rules": st.column_config.TextColumn("Failed rules"),
-            "policy_name": st.column_config.TextColumn("Policy"),
-            "run_id": st.column_config.NumberColumn("Run", format="%d"),
-        },
     )

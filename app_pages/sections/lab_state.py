@@ -41,6 +41,7 @@ CONTROLS = (
 FIELDS = tuple(c[0] for c in CONTROLS)
 LABELS = {key: catalogue.label(key, "policy") for key in ("open_countries", *FIELDS)}
 PERCENT = tuple(f for f in FIELDS if catalogue.kind(f, "policy") == "rate")  # shown ×100 on the sliders
+# A number box's label names its unit; a slider's value already shows it ("180 days", "90.0%", "24.0 h").
 UNITS = {"money": " (USD)", "rate": " (%)", "days": " (days)", "hours": " (hours)"}
 ROUNDING = {"min_gmv_6m_usd": 2, "amount_floor_usd": 2, "amount_cap_usd": 2, "amount_multiplier": 4}
 
@@ -155,7 +156,7 @@ def mark_as_current(name: str) -> None:
 def draw_controls(options: list[str]) -> None:
     for field, widget, low, high, step, number_format in CONTROLS:
         key = f"lab_{field}"
-        label = LABELS[field] + UNITS.get(catalogue.kind(field, "policy"), "")
+        label = LABELS[field] + ("" if widget == "slider" else UNITS.get(catalogue.kind(field, "policy"), ""))
         high = max(high, st.session_state[key] or 0)  # a saved value beyond the usual range stays reachable
         if widget == "slider":
             st.slider(label, low, high, step=step, format=number_format, key=key)

@@ -72,4 +72,5 @@ def download_policy(policy: Policy, name: str, key: str, label: str = "Download 
         key=key,
         on_click="ignore",
         icon=":material/download:",
+        help="A policy file in the command line's format (`python -m queries scorecard --policy FILE`).",
     )

@@ -9,7 +9,7 @@ that wrap on a narrow screen, never st.metric (which cuts a long value with an e
 import polars as pl
 import streamlit as st
 
-from app_pages.sections.at_risk import render_projected_badge
+from app_pages.sections.at_risk import projected_badge
 from app_pages.sections.badge_history import render_badge_history, render_storefront_card
 from app_pages.sections.context import View
 from policy import evaluate
@@ -71,42 +71,70 @@ def trust_card(row: dict) -> None:
     )
 
 
-def projection(view: View, features: pl.DataFrame, supplier_id: int):
-    """The smallest change that flips the badge now, and the badge projected at the next assessment."""
+def projection(view: View, features: pl.DataFrame, supplier_id: int) -> tuple[str, str] | None:
+    """The smallest change that flips the badge now, and at the next assessment when that differs; returns the
+    projected badge and when (shown once, among the badge tiles: app_pages/sections/badge_history.py)."""
     now = features.filter(pl.col("supplier_id") == supplier_id)
     badge = evaluate(now, view.policy, margins=False)["badge"].cast(pl.String)[0]
     change = flip_explain(now, view.policy)["change"][0]
     if change:
         lead = "Would lose the badge with" if badge == "qualified" else "Smallest change to qualify"
         st.text(f"{lead}: {change}.")
-    return render_projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    projected = projected_badge(view, now)  # PRODUCT.md's projection (app_pages/sections/at_risk.py)
+    if projected is None:
+        return None
+    then_badge, when, then_change = projected
+    if then_change and (then_change != change or then_badge != badge):
+        st.text(f"{when[:1].upper()}{when[1:]}, the smallest change that flips it: {then_change}.")
+    return then_badge, when
 
 
-def trends(view: View, supplier_id: int) -> None:
-    monthly = cached.supplier_trends(view.url, supplier_id, view.as_of)
+@st.cache_resource(ttl=cached.TTL, max_entries=256, show_spinner=False)
+def trend_figures(url: str, version: str, supplier_id: int, as_of, min_on_time: float, max_hours: float):
+    """The three trend charts of one supplier, or None when it has no activity to chart: built once per
+    (data version, as-of date, the two thresholds they draw), so reopening a profile only sends them."""
+    monthly = cached.supplier_trends(url, supplier_id, as_of)
     if monthly.is_empty() or (
         monthly["deals"].sum() == 0 and monthly["shipments"].sum() == 0 and monthly["inquiries"].sum() == 0
     ):
+        return None
+    return (
+        deals_value_figure(monthly),
+        on_time_figure(monthly, min_on_time),
+        response_time_figure(monthly, max_hours),
+    )
+
+
+def trends(view: View, supplier_id: int) -> None:
+    version = cached.data_version(view.url)
+    policy = view.policy
+    figures = trend_figures(
+        view.url, version, supplier_id, view.as_of, policy.min_on_time_rate, policy.max_median_response_hours
+    )
+    if figures is None:
         st.info("No covered deals, shipments or inquiries in the last 24 months — there is no trend to draw yet.")
         return
     charts = st.columns(3)
-    charts[0].plotly_chart(deals_value_figure(monthly), config=CONFIG, key="trend_deals")
-    charts[1].plotly_chart(on_time_figure(monthly, view.policy.min_on_time_rate), config=CONFIG, key="trend_on_time")
-    charts[2].plotly_chart(
-        response_time_figure(monthly, view.policy.max_median_response_hours), config=CONFIG, key="trend_response"
+    for where, figure, key in zip(charts, figures, ("trend_deals", "trend_on_time", "trend_response"), strict=True):
+        where.plotly_chart(figure, config=CONFIG, key=key)
+
+
+@st.cache_resource(ttl=cached.TTL, max_entries=256, show_spinner=False)
+def claims_shown(url: str, version: str, supplier_id: int, as_of) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the claims as the CSV has them, the same as display text), once per (data version, as-of date)."""
+    rows = cached.claim_history(url, supplier_id, as_of).select(*CLAIM_COLUMNS)
+    shown = columns.display(rows).with_columns(  # a claim's status word, by the catalogue's claim statuses
+        rows["status"].map_elements(lambda s: fmt.word(s, "claim_status"), return_dtype=pl.String).alias("status")
     )
+    return rows, shown
 
 
 def claim_history(view: View, supplier_id: int) -> None:
     st.markdown("**Claim history**")
-    claims = cached.claim_history(view.url, supplier_id, view.as_of)
-    if claims.is_empty():
+    rows, shown = claims_shown(view.url, cached.data_version(view.url), supplier_id, view.as_of)
+    if rows.is_empty():
         st.info("No claims were filed on this supplier's orders before the as-of date.")
         return
-    rows = claims.select(*CLAIM_COLUMNS)
-    shown = columns.display(rows).with_columns(  # a claim's status word, by the catalogue's claim statuses
-        rows["status"].map_elements(lambda s: fmt.word(s, "claim_status"), return_dtype=pl.String).alias("status")
-    )
     st.dataframe(shown, key="claims_table", hide_index=True, column_config=columns.config(rows))
     csv_download(
         "Download claim history (CSV)",

@@ -54,7 +54,7 @@ def whatif_panel(features: pl.DataFrame, current: Policy, current_name: str, opt
         return
     remember_whatif(candidate, current)
     with controls:
-        download_policy(candidate, "what-if", "lab_download_whatif", "Download this what-if as a policy file (JSON)")
+        download_policy(candidate, "what-if", "lab_download_whatif", "Download the what-if (JSON)")
     with results, st.spinner("Evaluating the what-if…"):
         show_results(features, current, current_name, candidate)
 
@@ -63,19 +63,10 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     w = lab.whatif(features, current, candidate)
     d = w.diff
     st.caption(f"Against the current policy: {current_name}.")
-    tiles = st.columns([1, 1.5, 1, 1])  # the Amount's label is the longest: never cut
+    tiles = st.columns(3)  # who holds the badge; the money row below has the Amount (shown once)
     delta_tile(tiles[0], "Qualified suppliers", fmt.count(d.qualified_after), d.qualified_change, 0)
-    delta_tile(
-        tiles[1],
-        "Trade Assurance Amount",
-        fmt.money_short(d.amount_after_usd),
-        d.amount_change_usd,
-        0,
-        "money",
-        help=f"Total over qualified suppliers: {fmt.money(d.amount_after_usd)}.",
-    )
-    tiles[2].metric("Gain the badge", fmt.count(d.gained.height))
-    tiles[3].metric("Lose the badge", fmt.count(d.lost.height))
+    tiles[1].metric("Gain the badge", fmt.count(d.gained.height))
+    tiles[2].metric("Lose the badge", fmt.count(d.lost.height))
     render_whatif_money(d)  # Amount, covered exposure and expected refunds (app_pages/sections/whatif_money.py)
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")

@@ -1,6 +1,7 @@
 """Real-browser fixtures: a seeded demo warehouse, `streamlit run app.py` on a free local port, headless Chromium.
 
-Screenshots go to `screenshots/` at the repository root (gitignored). The helpers live in harness.py.
+Screenshots go to `screenshots/` at the repository root: the committed set `<page>-1440.png` / `<page>-390.png`
+(test_screenshots_browser.py); the other tests' shots stay ignored. The helpers live in harness.py.
 """
 
 import subprocess

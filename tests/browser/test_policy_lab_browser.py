@@ -63,7 +63,7 @@ def test_a_downloaded_what_if_reads_back_and_imports_into_a_fresh_browser(browse
         page.goto(f"{app_url}/policy_lab?min_orders_6m=7&min_on_time_rate=0.8")
         wait_for_app(page, timeout=180_000)
         with page.expect_download() as download:
-            page.get_by_role("button", name="Download this what-if as a policy file (JSON)").click()
+            page.get_by_role("button", name="Download the what-if (JSON)").click()
         path = tmp_path / "whatif.json"
         download.value.save_as(path)
         tiles = page.locator('[data-testid="stMetric"]').all_inner_texts()
