@@ -1,12 +1,22 @@
 """Cases of the role map and the permission table that mutation testing found untested (docs/mutation.md).
 
-What a refusal says to the person refused, which roles a page names when it refuses, and the domain of an
-address whose local part holds an "@". Expected words are written out by hand.
+What a refusal says to the person refused, which roles a page names when it refuses, what a role map that
+cannot be used says (by its file name), and the domain of an address whose local part holds an "@".
+Expected words are written out by hand.
 """
 
 import pytest
 
-from auth.roles import PAGES, PermissionDenied, RoleConfigError, parse_role_map, require, role_label, roles_for
+from auth.roles import (
+    PAGES,
+    PermissionDenied,
+    RoleConfigError,
+    load_role_map,
+    parse_role_map,
+    require,
+    role_label,
+    roles_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,3 +57,36 @@ def test_an_address_is_at_the_domain_after_its_last_at_sign():
     roles = parse_role_map('[roles]\n"@example.com" = "category_manager"\n')
     assert roles.role_for('"pia@home"@example.com') == "category_manager"
     assert roles.role_for("pia@example.com") == "category_manager"
+
+
+def test_a_role_that_is_not_text_lists_the_roles_there_are():
+    with pytest.raises(RoleConfigError) as info:
+        parse_role_map('[roles]\n"ana@example.com" = 3')
+    assert str(info.value) == (
+        "roles file: entry 'ana@example.com': the role must be text, one of "
+        "category_manager, executive, policy_owner, admin."
+    )
+
+
+def test_a_role_map_file_that_cannot_be_used_says_so_by_its_name(tmp_path, monkeypatch):
+    # No file: what to do.
+    with pytest.raises(RoleConfigError) as info:
+        load_role_map(tmp_path / "roles.toml")
+    assert str(info.value) == (
+        "No role map at roles.toml: copy config/roles.example.toml to config/roles.toml "
+        "(or set TRUST_ROLES_FILE) and list who may sign in."
+    )
+    # A name the system cannot open: why, in its words.
+    with pytest.raises(RoleConfigError) as info:
+        load_role_map(tmp_path / ("r" * 300 + ".toml"))
+    assert str(info.value) == f"The role map {'r' * 300}.toml could not be read (File name too long)."
+    # A bad entry in a file: named by the file's name.
+    bad = tmp_path / "team-roles.toml"
+    bad.write_text('[roles]\n"ana@example.com" = "owner"\n', encoding="utf-8")
+    with pytest.raises(RoleConfigError, match=r"^team-roles.toml: entry 'ana@example.com': unknown role 'owner'"):
+        load_role_map(bad)
+    # Without a path: $TRUST_ROLES_FILE.
+    good = tmp_path / "signed-in.toml"
+    good.write_text('[roles]\n"ana@example.com" = "executive"\n', encoding="utf-8")
+    monkeypatch.setenv("TRUST_ROLES_FILE", str(good))
+    assert load_role_map().role_for("ana@example.com") == "executive"
