@@ -90,3 +90,10 @@ def test_a_role_map_file_that_cannot_be_used_says_so_by_its_name(tmp_path, monke
     good.write_text('[roles]\n"ana@example.com" = "executive"\n', encoding="utf-8")
     monkeypatch.setenv("TRUST_ROLES_FILE", str(good))
     assert load_role_map().role_for("ana@example.com") == "executive"
+
+
+@pytest.mark.parametrize("role", ["policy_owner", "admin"])
+@pytest.mark.parametrize("action", ["save_policy", "mark_current", "assess", "supersede", "publish"])
+def test_a_policy_owner_or_admin_may_take_every_action(role, action):
+    # "Only policy owners and admins run, supersede or publish" assessments and save policies: they may.
+    assert require(role, action) is None
