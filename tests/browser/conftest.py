@@ -1,6 +1,6 @@
 """Real-browser fixtures: a seeded demo warehouse, `streamlit run app.py` on a free local port, headless Chromium.
 
-Screenshots go to `screenshots/` at the repository root (gitignored). The helpers live in harness.py.
+Screenshots go to `screenshots/` at the repository root (gitignored). The helpers live in devtools/browser.py.
 """
 
 import subprocess
@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app, wait_for_app
+from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app
 
 SCREENSHOTS = REPO / "screenshots"
 DEMO_SUPPLIERS = 300  # enough for every page to have content; generated in a couple of seconds
-
-__all__ = ["wait_for_app"]
 
 # Never skip: without Playwright or Chromium the browser suite must fail (scripts/test.sh installs both).
 import playwright.sync_api as playwright_sync  # noqa: E402
