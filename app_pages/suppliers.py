@@ -15,7 +15,7 @@ from app_pages.sections.at_risk import render_at_risk
 from app_pages.sections.context import current_view, refuse, remember, restore
 from app_pages.sections.over_amount import render_over_amount
 from app_pages.sections.profile import scored_suppliers
-from app_pages.sections.vetting import MAX_COMPARE, MAX_ROWS, PARAMS, SORTS, TABLE_COLUMNS, search
+from app_pages.sections.vetting import MAX_COMPARE, MAX_ROWS, NUMBER_COLUMNS, PARAMS, SORTS, TABLE_COLUMNS, search
 from auth.session import require_page
 from policy import BADGES
 from queries import cached
@@ -128,11 +128,12 @@ def vetting(view, everyone: pl.DataFrame) -> None:
             f"{fmt.count(matches.height)} of {fmt.count(everyone.height)} suppliers{more}. "
             "Select a row to open its profile."
         )
-        st.dataframe(
-            columns.display(shown, policy=view.policy),  # catalogue labels and formats; the CSV keeps raw values
+        st.dataframe(  # catalogue labels and formats, money and counts as numbers; the CSV keeps raw values
+            columns.display(shown, policy=view.policy, numbers=NUMBER_COLUMNS),
             key="supplier_table",
             hide_index=True,
-            column_config=columns.config(shown),
+            column_config=columns.config(shown, numbers=NUMBER_COLUMNS),
+            placeholder=fmt.NULL,
             on_select=_open_selected_row,
             selection_mode="single-row",
         )

@@ -19,6 +19,9 @@ fi
 source scripts/venv.sh requirements-test.txt
 
 export SPARK_LOCAL_IP=127.0.0.1
-export PYTHONDONTWRITEBYTECODE=1
+# Compiled bytecode (and pytest's rewritten test modules) is cached outside the work tree: without a cache
+# every pytest process and every `python -m` a test starts compiles it all again.
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-${TMPDIR:-/tmp}/trust-pycache}"
 # duckdb's bindings print harmless reference-leak notes at interpreter exit; keep them out of the report.
 "$PY" -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)

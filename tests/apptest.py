@@ -1,9 +1,11 @@
 """Shared set-up for AppTest: a DuckDB file warehouse from hand-written rows, and app.py on every run."""
 
+import functools
 from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import create_engine
+from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from data.bulk import bulk_insert
@@ -11,6 +13,10 @@ from data.ddl import create_schema
 from tests.warehouse import rows_to_frames
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+# Each new AppTest scans every installed distribution for Streamlit components (half a second of reading
+# package metadata) before its first run; the installed packages do not change during a test session.
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 def build_warehouse(path, tables) -> str:

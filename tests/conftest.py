@@ -12,8 +12,10 @@ from tests.warehouse import duckdb_memory_engine
 
 _db_numbers = itertools.count(1)
 
-# The serving layer's snapshots of every test's warehouses go to a throwaway folder, never into data/.
+# The serving layer's snapshots of every test's warehouses go to a throwaway folder, never into data/, and so
+# does the app database of a test that names none: one of each per test process (pytest -n runs several).
 os.environ.setdefault("TRUST_SERVING_DIR", tempfile.mkdtemp(prefix="trust-serving-"))
+os.environ.setdefault("TRUST_APP_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='trust-appdb-')}/app.sqlite")
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,11 @@ Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6k", open expos
 
 import base64
 import json
+import re
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -144,9 +146,25 @@ def by_month(figure: dict, trace_type: str) -> dict[str, float]:
     return nonzero
 
 
+def _printf(spec: str, value) -> str:
+    """What the grid draws for a number column's printf format ("$%,d", "%,.1f h": sprintf-js, where "," is
+    the thousands separator), written with Python's format mini-language."""
+    python = re.sub(r"%(,?)(\.\d+)?([df])", lambda m: "{:" + m[1] + (m[2] or "") + m[3] + "}", spec)
+    return python.format(int(value) if spec.endswith("d") else float(value))
+
+
 def _table(at: AppTest):
-    """The vetting table as shown: catalogue formats (text), ids as numbers for comparisons."""
-    table = next(df for df in at.dataframe if df.key == "supplier_table").value
+    """The vetting table as the grid draws it: text columns as they are, number columns in their column
+    config's format, missing numbers as the table's placeholder; ids as numbers for comparisons."""
+    element = next(df for df in at.dataframe if df.key == "supplier_table")
+    table = element.value
+    for name, setting in json.loads(element.proto.columns).items():
+        kind = setting.get("type_config", {})
+        spec = kind.get("format")
+        if kind.get("type") == "number":
+            assert spec, f"{name}: a number column without a format would be drawn as 1234.5678"
+            drawn = [element.proto.placeholder if pd.isna(v) else _printf(spec, v) for v in table[name]]
+            table = table.assign(**{name: drawn})
     return table.assign(supplier_id=table["supplier_id"].astype(int))
 
 

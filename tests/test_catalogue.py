@@ -229,3 +229,57 @@ def test_column_settings_carry_label_help_and_alignment():
     assert config["on_time_rate_6m"]["alignment"] == "right"
     assert config["name"]["label"] == "Supplier" and config["name"]["pinned"] is True
     assert config["mystery"]["label"] == "mystery"
+
+
+def _printf(spec: str, value) -> str:
+    """sprintf-js as the grid runs a NumberColumn format ("," = thousands separator), in Python's words."""
+    import re
+
+    python = re.sub(r"%(,?)(\.\d+)?([df])", lambda m: "{:" + m[1] + (m[2] or "") + m[3] + "}", spec)
+    return python.format(int(value) if spec.endswith("d") else float(value))
+
+
+def test_number_columns_keep_the_value_ui_format_shows():
+    # A sortable table keeps money, counts and hours as numbers, rounded as the text would be: half a dollar
+    # up, a tenth of an hour to the nearest; the grid draws them with a format that prints that text.
+    from decimal import Decimal
+
+    import polars as pl
+
+    from ui import columns
+
+    numbers = ("value_12m_usd", "deals_12m", "median_response_hours_30d")
+    raw = pl.DataFrame(
+        {
+            "value_12m_usd": [49_011_555.20, 0.5, 1_234.49, 2.675, None],
+            "deals_12m": [77_471, 0, 3, 1_000, None],
+            "median_response_hours_30d": [3.44, 3.45, 0.04, 1_234.5, None],
+            "on_time_rate_6m": [0.8996, 1.0, 0.5, 0.25, None],
+        }
+    )
+    shown = columns.display(raw, numbers=numbers)
+    assert shown["value_12m_usd"].to_list() == [49_011_555, 1, 1_234, 3, None]
+    assert shown["deals_12m"].to_list() == [77_471, 0, 3, 1_000, None]
+    assert shown["median_response_hours_30d"].to_list() == [3.4, 3.5, 0.0, 1_234.5, None]
+    assert shown["on_time_rate_6m"].to_list() == ["89.9%", "100.0%", "50.0%", "25.0%", "—"]  # rates stay text
+    config = columns.config(raw, numbers=numbers)
+    drawn = {
+        name: [_printf(config[name]["type_config"]["format"], v) for v in shown[name].to_list()[:4]] for name in numbers
+    }
+    assert drawn["value_12m_usd"] == ["$49,011,555", "$1", "$1,234", "$3"]
+    assert drawn["deals_12m"] == ["77,471", "0", "3", "1,000"]
+    assert drawn["median_response_hours_30d"] == ["3.4 h", "3.5 h", "0.0 h", "1,234.5 h"]
+    assert config["value_12m_usd"]["label"] == "Covered deal value, 12 months"
+    assert config["value_12m_usd"]["help"] == catalogue.help("value_12m_usd")
+    # The text ui.format gives, for every value (one definition of each format) ...
+    for name in numbers:
+        assert drawn[name] == [fmt.show(name, v) for v in raw[name].to_list()[:4]]
+    assert (
+        columns.display(pl.DataFrame({"ta_amount_usd": [Decimal("6000.50")]}), numbers=("ta_amount_usd",)).item()
+        == 6001
+    )
+    # ... but a negative sum of money: the grid's format puts its sign after the dollar ("$-1,234", "−$1,234").
+    negative = columns.display(pl.DataFrame({"amount_left_usd": [-1_234.4]}), numbers=("amount_left_usd",))
+    assert negative.item() == -1_234 and fmt.money(-1_234.4) == "−$1,234"
+    with pytest.raises(ValueError, match="on_time_rate_6m"):
+        columns.display(raw, numbers=("on_time_rate_6m",))

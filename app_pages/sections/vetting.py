@@ -24,6 +24,18 @@ TABLE_COLUMNS = (
     "open_exposure_usd",
     "amount_left_usd",
 )
+# Shown as numbers drawn in the house formats, so a click on their header sorts them by value (ui.columns);
+# the rates stay text: a rate beside its threshold may need more decimals than one format can give.
+NUMBER_COLUMNS = (
+    "deals_12m",
+    "value_12m_usd",
+    "median_response_hours_30d",
+    "claims_12m",
+    "refunds_12m_usd",
+    "ta_amount_usd",
+    "open_exposure_usd",
+    "amount_left_usd",
+)
 SORTS = {  # column → (label, descending by default); an allow-list, never a column name from input
     "value_12m_usd": ("Deal value, 12 months", True),
     "deals_12m": ("Covered deals, 12 months", True),

@@ -1,7 +1,7 @@
 """Real-browser fixtures: a seeded demo warehouse, `streamlit run app.py` on a free local port, headless Chromium.
 
 Screenshots go to `screenshots/` at the repository root: the committed set `<page>-1440.png` / `<page>-390.png`
-(test_screenshots_browser.py); the other tests' shots stay ignored. The helpers live in harness.py.
+(test_screenshots_browser.py); the other tests' shots stay ignored. The helpers live in devtools/browser.py.
 """
 
 import subprocess
@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app, wait_for_app
+from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app
 
 SCREENSHOTS = REPO / "screenshots"
 DEMO_SUPPLIERS = 300  # enough for every page to have content; generated in a couple of seconds
-
-__all__ = ["wait_for_app"]
 
 # Never skip: without Playwright or Chromium the browser suite must fail (scripts/test.sh installs both).
 import playwright.sync_api as playwright_sync  # noqa: E402

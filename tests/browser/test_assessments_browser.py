@@ -12,7 +12,7 @@ import io
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.browser.harness import start_app, stop_app, wait_for_app
+from devtools.browser import start_app, stop_app, wait_for_app
 
 FEED_HEADER = [
     "supplier_id",

@@ -143,3 +143,46 @@ def test_a_copied_url_reopens_the_profile(page, app_url, demo_supplier):
     _no_exception(page)
     assert name in page.locator('[data-testid="stText"]').all_inner_texts()
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
+
+
+# Where the grid drew each header's text, in viewport coordinates (the grid is a canvas: glide draws with fillText).
+HEADER_SPOTS = """
+window.__spots = {};
+const fillText = CanvasRenderingContext2D.prototype.fillText;
+CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+  const canvas = this.canvas, rect = canvas.getBoundingClientRect && canvas.getBoundingClientRect();
+  if (rect && rect.width) {
+    const p = this.getTransform().transformPoint(new DOMPoint(x, y)), scale = canvas.width / rect.width;
+    window.__spots[String(text).trim()] = [rect.left + p.x / scale, rect.top + p.y / scale];  // viewport
+  }
+  return fillText.call(this, text, x, y, ...rest);
+};
+"""
+COLUMN = """(head) => {
+  const grid = document.querySelector('[data-testid="stDataFrame"]');
+  const th = [...grid.querySelectorAll('th[aria-colindex]')].find(t => t.innerText.trim().endsWith(head));
+  const col = th.getAttribute('aria-colindex');
+  return [...grid.querySelectorAll(`td[aria-colindex="${col}"]`)].map(td => td.innerText.trim());
+}"""
+
+
+@pytest.mark.parametrize("head", ["Covered deal value, 12 months", "Covered deals, 12 months"])
+def test_a_click_on_a_money_or_count_header_sorts_by_value(page, app_url, head):
+    # Money and counts are drawn as text ("$1,066,369", "$10,250") but must sort as numbers: a first click on
+    # the header puts the smallest first, a second the largest.
+    page.add_init_script(HEADER_SPOTS)
+    page.goto(f"{app_url}/suppliers?min_deals=1")
+    wait_for_app(page)
+    page.wait_for_function("(head) => window.__spots && head in window.__spots", arg=head)
+    for arrow, descending in (("↑", False), ("↓", True)):
+        x, y = page.evaluate("(head) => window.__spots[head]", head)
+        page.mouse.click(x + 5, y)
+        page.wait_for_function(
+            "(arrow) => [...document.querySelectorAll('th[aria-colindex]')].some(t => t.innerText.includes(arrow))",
+            arg=arrow,
+        )
+        cells = page.evaluate(COLUMN, head)
+        values = [float(c.replace("$", "").replace(",", "")) for c in cells if c]
+        assert len(values) >= 8, cells
+        assert values == sorted(values, reverse=descending), cells
+    assert len(set(values)) > 3, cells  # the largest: really different values

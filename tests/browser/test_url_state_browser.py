@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.browser.harness import start_app, stop_app, wait_for_app
+from devtools.browser import start_app, stop_app, wait_for_app
 
 # Every link text the sidebar navigation ever shows while the first page loads (a legacy page list of
 # file names would flash here before st.navigation runs).

@@ -5,6 +5,11 @@ Nothing on screen may be a code or a column name (`not_qualified`, `late_shipmen
 `country_code`), the word None, a rate table cell that is not a percent with one decimal (96.2 % shown as
 "90%" was the bug), a bare count of five digits or more without separators, or a money axis label with more
 than three significant digits ("$641.598k", "$1.28308M", "$1078").
+
+A table's number columns (money and counts that sort by value) keep the bare number for screen readers and
+draw their text on the grid's canvas: the walk records every string the grid draws (DRAWN) and checks that
+each such number is drawn in a house format ("$5,458,220", "77,471", "3.4 h"), and that nothing drawn is a
+code or "None" (the grid's placeholder for a missing value).
 """
 
 import json
@@ -25,6 +30,24 @@ PERCENT_IN_TEXT = re.compile(r"[−-]?\d[\d,]*(?:\.\d+)?%")
 PRECISE_RATE = re.compile(r"^[−-]?\d{1,3}\.\d{2,4}%$")  # a threshold off the 0.1% grid, or a rate beside it
 BARE_BIG_COUNT = re.compile(r"^\d{5,}$")
 MONEY_TICK = re.compile(r"^[−-]?\$(?P<digits>[\d.,]+)(?P<suffix>[kMBT]?)$")
+RAW_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")  # a number cell's accessible text: the value, unformatted
+HOUSE_NUMBER = (  # ui.format in a table: money to the dollar, counts with separators, hours to a tenth
+    re.compile(r"^−?\$\d{1,3}(?:,\d{3})*$"),
+    re.compile(r"^\d{1,3}(?:,\d{3})*$"),
+    re.compile(r"^\d{1,3}(?:,\d{3})*\.\d h$"),
+)
+# Every string drawn on a grid's canvas, kept on the grid's element (glide draws cells with fillText).
+DRAWN = """
+if (!window.__drawnHooked) {
+  window.__drawnHooked = true;
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    const grid = this.canvas.closest && this.canvas.closest('[data-testid="stDataFrame"]');
+    if (grid) (grid.__drawn = grid.__drawn || new Set()).add(String(text).trim());
+    return fillText.call(this, text, ...rest);
+  };
+}
+"""
 # The grid draws on a canvas and keeps an accessible table of the cells in view only: scroll each grid
 # across (columns are indexed by aria-colindex, rows by aria-rowindex) to read every column.
 COLLECT = """async () => {
@@ -51,6 +74,7 @@ COLLECT = """async () => {
     if (scroller) scroller.scrollLeft = 0;
     const columns = [...heads.keys()].sort((a, b) => a - b);
     tables.push({
+      drawn: [...(grid.__drawn || [])].filter(t => t),
       heads: columns.map(c => heads.get(c)),
       rows: [...cells.keys()].sort((a, b) => a - b).map(r => columns.map(c => cells.get(r).get(c) ?? '')),
     });
@@ -123,18 +147,38 @@ def _significant(digits: str) -> int:
     return len(digits.replace(",", "").replace(".", "").lstrip("0").rstrip("0") or "0")
 
 
+def _number_drawn(cell: str, drawn: set[str]) -> list[str]:
+    """The drawn texts that show the number `cell` (its digits, whatever the format)."""
+    value = float(cell)
+    shown = []
+    for text in drawn:
+        digits = text.replace("$", "").replace(",", "").replace("−", "-").removesuffix(" h")
+        if RAW_NUMBER.match(digits) and float(digits) == value:
+            shown.append(text)
+    return shown
+
+
 def problems(shown: dict) -> list[str]:
     """Everything on one screen that breaks the vocabulary or the formats (empty when it reads well)."""
     found = []
     words = [shown["text"], *shown["svg"]]
     for table in shown["tables"]:
-        words += table["heads"] + [cell for row in table["rows"] for cell in row]
+        words += table["heads"] + [cell for row in table["rows"] for cell in row] + table.get("drawn", [])
     for text in words:
         found += [f"code {m!r} in {text[:80]!r}" for m in SNAKE.findall(text)]
         found += [f"'None' in {text[:80]!r}" for _ in NONE.findall(text)]
     for table in shown["tables"]:
-        for row in table["rows"]:
+        drawn = set(table.get("drawn", []))
+        for i, row in enumerate(table["rows"]):
             for head, cell in zip(table["heads"], row, strict=False):
+                if drawn and RAW_NUMBER.match(cell) and cell not in drawn:
+                    # A number column: the grid draws the value formatted and reads out the bare number.
+                    texts = _number_drawn(cell, drawn)
+                    if not texts and i == len(table["rows"]) - 1:
+                        continue  # the accessible table holds one row below the view, not drawn yet
+                    if not any(p.match(t) for t in texts for p in HOUSE_NUMBER):
+                        found.append(f"number {cell!r} under {head!r} drawn as {texts}, not in a house format")
+                    continue
                 # Every rate in a cell ("96.2%", "≥ 90.0%", "on-time 33.3% against 90.0%") has a decimal; more
                 # only where a threshold needs them (90.55%).
                 for rate in PERCENT_IN_TEXT.findall(cell):
@@ -152,6 +196,7 @@ def problems(shown: dict) -> list[str]:
 
 
 def _open(page, url: str) -> None:
+    page.add_init_script(DRAWN)
     page.goto(url)
     wait_for_app(page)
     errors = page.locator('[data-testid="stException"]')
@@ -184,6 +229,18 @@ def test_the_problem_finder_catches_what_issue_9_saw():
         assert any(needle in f for f in found), needle
     assert any("77471" in f for f in found)
     assert sum("money axis" in f for f in found) >= 4
+    # A number column drawn without separators, with cents, as the grid's "None", or not in a house format.
+    drawn = {"text": "", "svg": [], "ticks": []}
+    for cells, bad_drawn in (
+        (["5458220"], ["$5458220"]),
+        (["5458220"], ["$5,458,220.00"]),
+        (["5458220"], ["5458220.0"]),
+        (["77471"], ["77471 deals"]),
+        (["3.4"], ["3.40 hours"]),
+        ([""], ["None"]),
+    ):
+        table = {"heads": ["Deal value, 12 months"], "rows": [cells, [""]], "drawn": bad_drawn}
+        assert problems(drawn | {"tables": [table]}), bad_drawn
     good = {
         "text": "Qualified · Late shipment · 96.2% · —",
         "svg": ["$1.28M", "90%"],
@@ -191,6 +248,12 @@ def test_the_problem_finder_catches_what_issue_9_saw():
         "ticks": ["$0", "$500k", "$1.5M", "$999", "$1,000", "90%"],
     }
     assert problems(good) == []
+    numbers = {
+        "heads": ["Deal value", "Deals", "Median response time"],
+        "rows": [["5458220", "77471", "3"], ["0", "", ""]],
+    }
+    numbers["drawn"] = ["$5,458,220", "77,471", "3.0 h", "$0", "—"]
+    assert problems({"text": "", "svg": [], "ticks": [], "tables": [numbers]}) == []
 
 
 @pytest.mark.parametrize(

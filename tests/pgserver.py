@@ -1,3 +1,0 @@
-"""Moved to devtools.pgserver (kept so older imports still work)."""
-
-from devtools.pgserver import *  # noqa: F401,F403
