@@ -121,14 +121,22 @@ def breakdown(part: Breakdown, what: str, key: str) -> None:
     st.plotly_chart(part.bars, config=CONFIG, key=f"uptake_{key}_bar")
 
 
-country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"], key="tab", bind="query-params")
-with country_tab:
-    opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
-    st.caption(f"The program opened in CN first; the policy opens {opened}.")
-    show_table(figures.rollout, "uptake_rollout")
-    breakdown(figures.by_country, "country", "country")
-with category_tab:
-    breakdown(figures.by_category, "category", "category")
+@st.fragment
+def where_taken_up() -> None:
+    """The breakdowns, one tab each: a tab switch reruns only this part, and only the open tab is drawn."""
+    country_tab, category_tab = st.tabs(["By country (the rollout)", "By category"], key="tab", bind="query-params")
+    if country_tab.open:
+        with country_tab:
+            opened = ", ".join("every country" if c == "*" else c for c in view.policy.open_countries) or "no country"
+            st.caption(f"The program opened in CN first; the policy opens {opened}.")
+            show_table(figures.rollout, "uptake_rollout")
+            breakdown(figures.by_country, "country", "country")
+    if category_tab.open:
+        with category_tab:
+            breakdown(figures.by_category, "category", "category")
+
+
+where_taken_up()
 
 st.subheader("From all suppliers to qualified")
 left, right = st.columns([2, 1])

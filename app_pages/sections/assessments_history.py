@@ -75,10 +75,15 @@ def with_names(view: View, changes: pl.DataFrame, names: pl.DataFrame) -> pl.Dat
 
 
 def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
-    """The runs table, then a chosen run against the one before it."""
+    """The runs table, then a chosen run against the one before it (render_changes)."""
     st.subheader("Recorded assessments")
     st.dataframe(runs_table(runs), hide_index=True, key="runs_table", column_config=RUN_COLUMNS)
+    render_changes(view, runs, names)
 
+
+@st.fragment
+def render_changes(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
+    """A chosen run against the one before it (or the run it replaced): choosing reruns only this part."""
     st.subheader("What changed")
     labels = {
         r["run_id"]: f"Run {r['run_id']} · {r['as_of']:%Y-%m-%d}" + (" · superseded" if r["superseded_by"] else "")

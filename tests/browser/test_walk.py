@@ -114,7 +114,8 @@ def _read(page) -> list[dict]:
     tabs = _tabs(page)
     for i in range(1, len(tabs)):
         _tabs(page)[i].click()
-        page.wait_for_timeout(300)  # a tab switch is client-side: let plotly lay out the newly shown charts
+        wait_for_app(page)  # a tab bound to the URL reruns its part of the page (uptake draws the open tab only)
+        page.wait_for_timeout(300)  # let plotly lay out the newly shown charts
         seen.append(page.evaluate(COLLECT))
     return seen
 
