@@ -16,7 +16,7 @@ from policy import evaluate
 from policy.derived import holders_money
 from queries import cached
 from ui import format as fmt
-from ui.charts import CONFIG, badge_mix_figure
+from ui.charts import badge_mix_chart
 from ui.explain import escape_markdown, no_holders_reason
 from ui.exposure import holders_exposure_words
 
@@ -44,7 +44,7 @@ class Summary:
     exposure_usd: float = 0.0
     holders_words: str = ""
     no_holders_reason: str = ""  # "" when some supplier qualifies
-    badge_mix: object = None  # the plotly Figure (ui.charts.badge_mix_figure)
+    badge_mix: dict | None = None  # a Vega-Lite spec (ui.charts.badge_mix_chart)
 
 
 @st.cache_resource(ttl="10m", max_entries=32, show_spinner=False)
@@ -67,7 +67,7 @@ def summarise(view: View, version: str) -> Summary:
         exposure_usd=float(scored["open_exposure_usd"].sum()),
         holders_words=holders_exposure_words(holders_money(scored)),
         no_holders_reason="" if qualified else no_holders_reason(scored, view.policy),
-        badge_mix=badge_mix_figure(scored),
+        badge_mix=badge_mix_chart(scored),
     )
 
 
@@ -111,7 +111,7 @@ else:
         st.info(escape_markdown(summary.no_holders_reason), icon=":material/info:")
         if can_see(user.role, "policy_lab"):
             st.page_link("app_pages/policy_lab.py", label="Open the Policy lab", icon=":material/tune:")
-    st.plotly_chart(summary.badge_mix, config=CONFIG, key="badge_mix")
+    st.vega_lite_chart(spec=summary.badge_mix, key="badge_mix")
 
 GO_TO = (  # page id, file, label, icon, what it answers; only the pages the role may open are linked
     (
