@@ -13,7 +13,6 @@ from auth.session import require_page
 from queries import cached
 from ui import format as fmt
 from ui import lab
-from ui.charts import CONFIG
 from ui.widgets import csv_download, delta_tile
 
 require_page("uptake")
@@ -99,10 +98,10 @@ delta_tile(
 )
 
 st.subheader("The last 24 months")
-st.plotly_chart(figures.suppliers_chart, config=CONFIG, key="uptake_suppliers")
+st.vega_lite_chart(spec=figures.suppliers_chart, key="uptake_suppliers")
 left, right = st.columns(2)
-left.plotly_chart(figures.covered_gmv_chart, config=CONFIG, key="uptake_covered_gmv")
-right.plotly_chart(figures.claims_chart, config=CONFIG, key="uptake_claims")
+left.vega_lite_chart(spec=figures.covered_gmv_chart, key="uptake_covered_gmv")
+right.vega_lite_chart(spec=figures.claims_chart, key="uptake_claims")
 if view.as_of.day != 1:
     st.caption(f"{view.as_of:%B %Y} is counted up to {view.as_of:%Y-%m-%d} (a partial month).")
 
@@ -118,7 +117,7 @@ def breakdown(part: Breakdown, what: str, key: str) -> None:
     """One breakdown: its table with rates, a CSV of it (the raw numbers), and its bars."""
     show_table(part.table, f"uptake_by_{key}")
     csv_download(f"Download by {what} (CSV)", part.table.raw, f"uptake_by_{key}_{view.as_of}.csv", f"uptake_{key}_csv")
-    st.plotly_chart(part.bars, config=CONFIG, key=f"uptake_{key}_bar")
+    st.vega_lite_chart(spec=part.bars, key=f"uptake_{key}_bar")
 
 
 @st.fragment
@@ -140,6 +139,6 @@ where_taken_up()
 
 st.subheader("From all suppliers to qualified")
 left, right = st.columns([2, 1])
-left.plotly_chart(figures.funnel_chart, config=CONFIG, key="uptake_funnel")
+left.vega_lite_chart(spec=figures.funnel_chart, key="uptake_funnel")
 with right:
     show_table(figures.funnel, "uptake_funnel_table")

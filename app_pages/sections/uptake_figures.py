@@ -1,10 +1,10 @@
 """Program uptake's figures for one view, computed once per view and data version and shared by every session.
 
 `uptake_figures(view, version)` does the page's heavy work — the policy over 25 as-of dates of every
-supplier, the breakdowns, the funnel, the plotly figures and the tables' display text — so a new session, a
-tab switch or a rerun only draws what it returns. The key is the whole view (warehouse, as-of date,
-filters, policy) and the warehouse's data version (queries.cached.data_version), so a refresh or any other
-view computes anew; frames and figures in it are never changed after they are built.
+supplier, the breakdowns, the funnel, the charts (Vega-Lite specs, ui.charts_uptake) and the tables'
+display text — so a new session, a tab switch or a rerun only draws what it returns. The key is the whole
+view (warehouse, as-of date, filters, policy) and the warehouse's data version (queries.cached.data_version),
+so a refresh or any other view computes anew; frames and charts in it are never changed after they are built.
 """
 
 from dataclasses import dataclass
@@ -18,9 +18,10 @@ from app_pages.sections.context import View
 from policy import evaluate
 from queries import cached
 from queries.uptake import covered_share, month_starts, uptake_breakdown, uptake_series
+from ui import charts_uptake as charts
 from ui import columns as cols
 from ui import lab
-from ui.charts import every_category, readable, top_with_others
+from ui.charts import top_with_others
 
 # The breakdown's columns as catalogue codes, for the displayed table only (the CSV keeps the raw names).
 SHOWN_AS = {
@@ -50,7 +51,7 @@ class Breakdown:
     """One breakdown (by country or by category): its table and its bars."""
 
     table: Table
-    bars: object  # plotly Figure
+    bars: dict  # a Vega-Lite spec (ui.charts_uptake)
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,13 @@ class Uptake:
     then: dict  # its row a year before ({} without one)
     share_now: float | None
     share_then: float | None
-    suppliers_chart: object = None
-    covered_gmv_chart: object = None
-    claims_chart: object = None
+    suppliers_chart: dict | None = None
+    covered_gmv_chart: dict | None = None
+    claims_chart: dict | None = None
     rollout: Table | None = None
     by_country: Breakdown | None = None
     by_category: Breakdown | None = None
-    funnel_chart: object = None
+    funnel_chart: dict | None = None
     funnel: Table | None = None
 
 
@@ -80,8 +81,8 @@ def table(frame: pl.DataFrame) -> Table:
 def breakdown(frame: pl.DataFrame, column: str, what: str) -> Breakdown:
     """A breakdown's table with rates, and enrolled against qualified as bars (the 12 largest by enrolled
     suppliers, the rest as one 'Others' bar, every label shown)."""
-    bars = lab.breakdown_bar(top_with_others(frame, column, "enrolled"), column, SUPPLIER_LINES, f"By {what}")
-    return Breakdown(table(lab.with_rates(frame)), every_category(readable(bars, count_axes=("x",))))
+    bars = charts.breakdown_chart(top_with_others(frame, column, "enrolled"), column, SUPPLIER_LINES, f"By {what}")
+    return Breakdown(table(lab.with_rates(frame)), bars)
 
 
 @st.cache_resource(ttl="10m", max_entries=16, show_spinner="Computing 24 months of scorecards in the warehouse…")
@@ -110,20 +111,14 @@ def uptake_figures(view: View, version: str) -> Uptake:
         then=at.get(year_ago, {}),
         share_now=shares[0],
         share_then=shares[1],
-        suppliers_chart=readable(
-            lab.line_chart(
-                series.filter(pl.col("as_of").is_in(list(points))),
-                "as_of",
-                SUPPLIER_LINES,
-                "Enrolled and qualified suppliers",
-            ),
-            count_axes=("y",),
+        suppliers_chart=charts.suppliers_chart(
+            series.filter(pl.col("as_of").is_in(list(points))), SUPPLIER_LINES, "Enrolled and qualified suppliers"
         ),
-        covered_gmv_chart=readable(lab.covered_gmv_chart(totals), money_axes=("y",), percent_axes=("y2",)),
-        claims_chart=readable(lab.claims_refunds_chart(totals), count_axes=("y",), money_axes=("y2",)),
+        covered_gmv_chart=charts.covered_gmv_chart(totals),
+        claims_chart=charts.claims_refunds_chart(totals),
         rollout=table(lab.with_rates(lab.rollout(by_country))),
         by_country=breakdown(by_country, "country_code", "country"),
         by_category=breakdown(uptake_breakdown(now, view.policy, "category"), "category", "category"),
-        funnel_chart=lab.funnel_chart(stages),
+        funnel_chart=charts.funnel_chart(stages),
         funnel=Table(cols.display(stages), cols.config(stages), stages),
     )
