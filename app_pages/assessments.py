@@ -37,4 +37,4 @@ if view.countries or view.categories:
         "Changes below are limited to the sidebar's countries and categories; the counts in the runs table are not."
     )
 render_history(view, runs, names)
-render_published_vs_live(view, key, names)
+render_published_vs_live(view, key, names, int(runs["run_id"].max()))

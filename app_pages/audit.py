@@ -28,46 +28,53 @@ if log.is_empty():
     st.info("No policy has been saved yet — changes made in the Policy lab are listed here.")
     st.stop()
 
-filters = st.columns(2)
-names = sorted(n for n in log["name"].unique().to_list() if n is not None)
-picked_names = filters[0].multiselect("Policies", names, key="audit_names", placeholder="All policies")
-picked_actions = filters[1].multiselect(
-    "Actions", list(ACTION_LABELS), format_func=ACTION_LABELS.get, key="audit_actions", placeholder="All actions"
-)
-shown = log
-if picked_names:
-    shown = shown.filter(pl.col("name").is_in(picked_names))
-if picked_actions:
-    shown = shown.filter(pl.col("action").is_in(picked_actions))
-shown = shown.sort("audit_id", descending=True)
 
-if shown.is_empty():
-    st.info("No change matches these filters — clear one of them.")
-    st.stop()
-st.caption(f"{fmt.count(shown.height)} of {fmt.count(log.height)} {'change' if log.height == 1 else 'changes'}.")
-# On screen: the action's label and the change in words (the CSV below keeps the raw JSON snapshots).
-words = shown.select(
-    "audit_id",
-    pl.col("name").fill_null(fmt.NULL),
-    pl.col("action").replace_strict(ACTION_LABELS, default=pl.col("action")).alias("action"),
-    "actor",
-    "at",
-    pl.struct("action", "before", "after")
-    .map_elements(lambda r: audit_change(r["action"], r["before"], r["after"]), return_dtype=pl.String)
-    .alias("change"),
-)
-st.dataframe(
-    words,
-    hide_index=True,
-    key="audit_table",
-    column_config={
-        "audit_id": st.column_config.NumberColumn("#", format="%d"),
-        "name": st.column_config.TextColumn("Policy"),
-        "action": st.column_config.TextColumn("Action"),
-        "actor": st.column_config.TextColumn("Who"),
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "change": st.column_config.TextColumn("What changed", width="large"),
-    },
-)
-what = "change" if shown.height == 1 else "changes"
-csv_download(f"Download {{rows}} {what} (CSV)", shown, "policy_audit.csv", "audit_csv")
+@st.fragment
+def trail(log: pl.DataFrame) -> None:
+    """The filters and the trail they select: changing a filter reruns only this part of the page."""
+    filters = st.columns(2)
+    names = sorted(n for n in log["name"].unique().to_list() if n is not None)
+    picked_names = filters[0].multiselect("Policies", names, key="audit_names", placeholder="All policies")
+    picked_actions = filters[1].multiselect(
+        "Actions", list(ACTION_LABELS), format_func=ACTION_LABELS.get, key="audit_actions", placeholder="All actions"
+    )
+    shown = log
+    if picked_names:
+        shown = shown.filter(pl.col("name").is_in(picked_names))
+    if picked_actions:
+        shown = shown.filter(pl.col("action").is_in(picked_actions))
+    shown = shown.sort("audit_id", descending=True)
+
+    if shown.is_empty():
+        st.info("No change matches these filters — clear one of them.")
+        return
+    st.caption(f"{fmt.count(shown.height)} of {fmt.count(log.height)} {'change' if log.height == 1 else 'changes'}.")
+    # On screen: the action's label and the change in words (the CSV below keeps the raw JSON snapshots).
+    words = shown.select(
+        "audit_id",
+        pl.col("name").fill_null(fmt.NULL),
+        pl.col("action").replace_strict(ACTION_LABELS, default=pl.col("action")).alias("action"),
+        "actor",
+        "at",
+        pl.struct("action", "before", "after")
+        .map_elements(lambda r: audit_change(r["action"], r["before"], r["after"]), return_dtype=pl.String)
+        .alias("change"),
+    )
+    st.dataframe(
+        words,
+        hide_index=True,
+        key="audit_table",
+        column_config={
+            "audit_id": st.column_config.NumberColumn("#", format="%d"),
+            "name": st.column_config.TextColumn("Policy"),
+            "action": st.column_config.TextColumn("Action"),
+            "actor": st.column_config.TextColumn("Who"),
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "change": st.column_config.TextColumn("What changed", width="large"),
+        },
+    )
+    what = "change" if shown.height == 1 else "changes"
+    csv_download(f"Download {{rows}} {what} (CSV)", shown, "policy_audit.csv", "audit_csv")
+
+
+trail(log)

@@ -45,6 +45,18 @@ def features_at_version(url: str, as_of: date, version: str) -> pl.DataFrame:
     return serving.features(url, as_of, version, lambda: guard.connection(engine_for(url), url))
 
 
+def choices(url: str, as_of: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The sidebar's choices at `as_of`: every supplier's country code and category, each sorted once."""
+    return choices_at_version(url, as_of, data_version(url))
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def choices_at_version(url: str, as_of: date, version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`choices` at one data version (the sidebar asks on every rerun; the features hold 200,000 rows)."""
+    frame = features_at_version(url, as_of, version)
+    return tuple(sorted(frame["country_code"].unique().to_list())), tuple(sorted(frame["category"].unique().to_list()))
+
+
 @st.cache_resource(ttl="1m", max_entries=4, show_spinner=False)
 def freshness(url: str) -> dict:
     """latest_order_at, latest_activity_at and default_as_of (the day after the latest activity)."""
@@ -96,6 +108,7 @@ def history_at_version(url: str, as_ofs: tuple[date, ...], version: str) -> pl.D
 def _forget_features() -> None:
     data_version.clear()
     features_at_version.clear()
+    choices_at_version.clear()
 
 
 def _forget_history() -> None:

@@ -22,6 +22,7 @@ of all GMV 8,000 (100%); refunds 0; loss ratio 0.
 import json
 from datetime import datetime, timedelta
 
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -29,6 +30,7 @@ from streamlit.testing.v1 import AppTest
 from policy import Policy
 from store import policies as store
 from tests.apptest import app_test, build_warehouse
+from tests.test_ui_charts import vega_label
 from warehouse.connection import warehouse_key
 
 
@@ -106,12 +108,23 @@ def tiles(at) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
-def figure(at, title: str) -> dict:
-    for chart in at.get("plotly_chart"):
+def figure(at, title: str) -> tuple[dict, list[dict]]:
+    """(the Vega-Lite spec, its rows) of the chart titled `title` (Streamlit sends the rows as Arrow)."""
+    for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
-        if spec["layout"].get("title", {}).get("text") == title:
-            return spec
+        if spec["title"]["text"] == title:
+            return spec, pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
     raise KeyError(title)
+
+
+def series(rows: list[dict], name: str) -> list:
+    """The values of one series of a chart's rows, in order."""
+    return [row["value"] for row in rows if row["series"] == name]
+
+
+def labels(axis: dict) -> list[str]:
+    """The text Vega shows at each tick of an axis built by ui.charts.vega_axis."""
+    return [vega_label(axis["labelExpr"], value) for value in axis["values"]]
 
 
 def test_tiles_are_the_hand_worked_numbers(app):
@@ -128,24 +141,26 @@ def test_tiles_are_the_hand_worked_numbers(app):
 
 def test_24_monthly_points_funnel_and_breakdowns(app):
     at = open_uptake(app)
-    suppliers = figure(at, "Enrolled and qualified suppliers")["data"]
-    enrolled = next(trace for trace in suppliers if trace["name"] == "Enrolled suppliers")
+    _, suppliers = figure(at, "Enrolled and qualified suppliers")
+    enrolled = [row for row in suppliers if row["series"] == "Enrolled suppliers"]
     # B is enrolled from the 2023-10-01 point on: 14 points with A and C, then 10 with all three.
-    assert enrolled["y"] == [2] * 14 + [3] * 10
-    assert enrolled["x"][0].startswith("2022-08-01") and enrolled["x"][-1].startswith("2024-07-01")
-    claims = {t["name"]: t["y"] for t in figure(at, "Claims by reason and refunds per month")["data"]}
-    months = figure(at, "Claims by reason and refunds per month")["data"][0]["x"]
-    assert len(months) == 24 and months[0].startswith("2022-07-01") and months[-1].startswith("2024-06-01")
-    assert claims["Quality on arrival"][-3:] == [0, 1, 0]  # May 2024
-    assert claims["Late shipment"][-3:] == [0, 0, 1]  # June 2024
-    assert claims["refunds"][-3:] == [0, 0, 800]
-    gmv = {t["name"]: t["y"] for t in figure(at, "Covered GMV per month and its share of all GMV")["data"]}
+    assert [row["value"] for row in enrolled] == [2] * 14 + [3] * 10
+    assert enrolled[0]["month"] == "2022-08-01" and enrolled[-1]["month"] == "2024-07-01"
+    _, claims = figure(at, "Claims by reason and refunds per month")
+    months = [row["month"] for row in claims if row["series"] == "Refunds"]
+    assert len(months) == 24 and months[0] == "2022-07-01" and months[-1] == "2024-06-01"
+    assert series(claims, "Quality on arrival")[-3:] == [0, 1, 0]  # May 2024
+    assert series(claims, "Late shipment")[-3:] == [0, 0, 1]  # June 2024
+    assert series(claims, "Refunds")[-3:] == [0, 0, 800]
+    assert [row["text"] for row in claims if row["series"] == "Refunds"][-1] == "$800.00"  # the exact tooltip
+    _, gmv = figure(at, "Covered GMV per month and its share of all GMV")
     # Feb 2024: A's 4 × 5,000 (all covered); Apr 2024: A's uncovered 10,000 only; Mar 2024: C's 4 × 5,000.
-    assert gmv["covered GMV"][-5:] == [20_000, 20_000, 0, 12_000, 0]
-    assert gmv["share of all GMV"][-5:] == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert series(gmv, "Covered GMV")[-5:] == [20_000, 20_000, 0, 12_000, 0]
+    assert series(gmv, "Share of all GMV")[-5:] == [1.0, 1.0, 0.0, 1.0, 0.0]
 
-    funnel = figure(at, "From all suppliers to qualified")["data"][0]
-    assert funnel["x"] == [4, 3, 2, 1]
+    _, funnel = figure(at, "From all suppliers to qualified")
+    assert [row["suppliers"] for row in funnel] == [4, 3, 2, 1]
+    assert [row["text"] for row in funnel] == ["4 (100.0%)", "3 (75.0%)", "2 (50.0%)", "1 (25.0%)"]
 
     # The tables show text in the catalogue's formats under catalogue codes (labels in the column settings).
     by_country = next(df.value for df in at.dataframe if "country_code" in df.value.columns)
@@ -157,20 +172,30 @@ def test_24_monthly_points_funnel_and_breakdowns(app):
     rollout = next(df.value for df in at.dataframe if "market" in df.value.columns)
     assert rollout["market"].to_list() == ["CN", "Rest of the world"]
     assert rollout["value_12m_usd"].to_list() == ["$32,000", "$20,000"]
+    # Only the open tab is drawn: the category breakdown appears when its tab is chosen (as a click does).
+    assert not any("category" in df.value.columns for df in at.dataframe)
+    at.session_state["tab"] = "By category"
+    at.run()
+    assert not at.exception, at.exception
     by_category = next(df.value for df in at.dataframe if "category" in df.value.columns)
     assert by_category.set_index("category")["value_12m_usd"].to_dict() == {
         "Apparel": "$12,000",
         "Machinery": "$40,000",
     }
+    assert not any("market" in df.value.columns for df in at.dataframe)  # the country tab is not drawn now
+    assert "Download by category (CSV)" in {b.proto.label for b in at.get("download_button")}
+    at.session_state["tab"] = "By country (the rollout)"
+    at.run()
     # money axes: round ticks with at most 3 significant digits; the legend below the plot
-    covered = figure(at, "Covered GMV per month and its share of all GMV")["layout"]
-    assert covered["yaxis"]["ticktext"] == ["$0", "$5k", "$10k", "$15k", "$20k"]
-    assert covered["yaxis2"]["tickformat"] == ".0%" and covered["yaxis2"]["dtick"] == 0.1
-    assert covered["legend"]["y"] < -0.2 and covered["legend"]["orientation"] == "h"
-    bars = figure(at, "By country")["layout"]["yaxis"]
-    assert bars["tickvals"] == ["CN", "VN"]  # every category labelled
+    covered, _ = figure(at, "Covered GMV per month and its share of all GMV")
+    money, share = (layer["encoding"]["y"]["axis"] for layer in covered["layer"])
+    assert labels(money) == ["$0", "$5k", "$10k", "$15k", "$20k"]
+    assert share["format"] == ".0%" and share["values"][:3] == [0.0, 0.1, 0.2] and share["orient"] == "right"
+    assert covered["encoding"]["color"]["legend"]["orient"] == "bottom"
+    bars, _ = figure(at, "By country")
+    assert bars["encoding"]["y"]["sort"] == ["CN", "VN"] and bars["encoding"]["y"]["axis"]["labelOverlap"] is False
     downloads = {b.proto.label for b in at.get("download_button")}
-    assert {"Download by country (CSV)", "Download by category (CSV)"} <= downloads
+    assert "Download by country (CSV)" in downloads
 
 
 def test_follows_the_sidebar_filter(app):
@@ -188,7 +213,7 @@ def test_uses_the_current_policy(app):
     store.mark_current(warehouse_key(), "Open everywhere", "ana")
     at = open_uptake(app)
     assert tiles(at)["Qualified suppliers"] == ("2", "+2")  # A and C
-    assert figure(at, "From all suppliers to qualified")["data"][0]["x"] == [4, 3, 3, 2]
+    assert [row["suppliers"] for row in figure(at, "From all suppliers to qualified")[1]] == [4, 3, 3, 2]
 
 
 def test_empty_filter_says_what_to_do(app):

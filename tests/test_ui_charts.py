@@ -9,7 +9,7 @@ import pytest
 
 from policy import DEFAULT_POLICY, RULES, Policy, evaluate
 from ui.charts import (
-    badge_mix_figure,
+    badge_mix_chart,
     deals_value_figure,
     empty_sentence,
     nothing_to_draw,
@@ -42,13 +42,43 @@ TRENDS = pl.DataFrame(
 
 def test_badge_mix_counts_every_badge_including_zeros():
     verdict = pl.DataFrame({"badge": ["qualified", "qualified", "not_enrolled", "not_qualified", "qualified"]})
-    fig = badge_mix_figure(verdict)
-    assert len(fig.data) == 1
-    bar = fig.data[0]
-    assert list(bar.y) == ["Qualified", "Not qualified", "Region not open", "Not enrolled"]
-    assert list(bar.x) == [3, 1, 0, 1]
-    assert fig.layout.xaxis.title.text == "Suppliers"
-    assert fig.layout.title.text == "Badge mix"
+    spec = badge_mix_chart(verdict)
+    rows = spec["data"]["values"]
+    assert [(r["badge"], r["suppliers"], r["text"]) for r in rows] == [
+        ("Qualified", 3, "3"),
+        ("Not qualified", 1, "1"),
+        ("Region not open", 0, "0"),
+        ("Not enrolled", 1, "1"),
+    ]
+    assert spec["encoding"]["y"]["sort"] == ["Qualified", "Not qualified", "Region not open", "Not enrolled"]
+    assert spec["encoding"]["x"]["title"] == "Suppliers"
+    assert spec["title"]["text"] == "Badge mix"
+    colors = spec["layer"][0]["encoding"]["color"]["scale"]["range"]
+    assert colors == ["#2e7d32", "#ef6c00", "#78909c", "#b0bec5"]  # one colour per badge, in the same order
+
+
+def test_badge_mix_axis_reads_like_the_other_charts():
+    # 120,000 not enrolled: ticks every 25,000 up to 125,000, labelled '25k' … as ui.format.count_axis does.
+    verdict = pl.DataFrame({"badge": ["qualified"] * 30_000 + ["not_enrolled"] * 120_000})
+    axis = badge_mix_chart(verdict)["encoding"]["x"]
+    assert axis["axis"]["values"] == [0, 25_000, 50_000, 75_000, 100_000, 125_000]
+    assert axis["scale"]["domain"] == [0, 125_000]
+    assert vega_label(axis["axis"]["labelExpr"], 25_000) == "25k"
+    assert vega_label(axis["axis"]["labelExpr"], 0) == "0"
+    assert vega_label(axis["axis"]["labelExpr"], 125_000) == "125k"
+    assert vega_label(axis["axis"]["labelExpr"], 1) == ""  # no label off the ticks
+
+
+def vega_label(expression: str, value: float) -> str:
+    """Evaluate ui.charts.vega_axis's label expression (a chain of `datum.value == v ? "text" :`) for `value`,
+    the way Vega would: the first test that holds gives the text."""
+    for test in expression.split(" : "):
+        if " ? " not in test:
+            return test.strip("'\"")
+        number, text = test.removeprefix("datum.value == ").split(" ? ")
+        if float(number) == value:
+            return json.loads(text)
+    return ""
 
 
 def test_deals_value_puts_deals_left_and_value_right():
@@ -122,7 +152,8 @@ def test_charts_accept_an_empty_frame():
     empty = TRENDS.clear()
     assert list(deals_value_figure(empty).data[0].x) == []
     assert list(on_time_figure(empty, 0.9).data[0].y) == []
-    assert list(badge_mix_figure(pl.DataFrame({"badge": []}, schema={"badge": pl.String})).data[0].x) == [0, 0, 0, 0]
+    empty = badge_mix_chart(pl.DataFrame({"badge": []}, schema={"badge": pl.String}))
+    assert [r["suppliers"] for r in empty["data"]["values"]] == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,11 @@
-"""Charts for the Overview and Supplier vetting pages: pure functions from a polars frame to a plotly Figure.
+"""Charts for the Overview and Supplier vetting pages: pure functions from a polars frame to a plotly Figure
+(or, for the Overview's badge mix, a Vega-Lite spec: the first chart a session draws, lighter in the browser).
 
 Each function takes exactly the columns it names, draws nothing itself and reads no state, so the tests
 check traces, values and axis titles on tiny frames.
 """
+
+import json
 
 import plotly.graph_objects as go
 import polars as pl
@@ -49,28 +52,55 @@ def _months(trends: pl.DataFrame) -> list:
     return trends["month"].to_list()
 
 
-def badge_mix_figure(verdict: pl.DataFrame) -> go.Figure:
-    """Suppliers per badge (all four badges, zeros included) as horizontal bars, from a frame with `badge`."""
+def vega_axis(plotly_ticks: dict) -> dict:
+    """A Vega-Lite axis with the ticks of a ui.format axis (count_axis, money_axis: tickvals and ticktext),
+    so a Vega-Lite chart labels its axis exactly as the plotly charts do."""
+    values, texts = plotly_ticks["tickvals"], plotly_ticks["ticktext"]
+    label = "".join(f"datum.value == {v!r} ? {json.dumps(t)} : " for v, t in zip(values, texts, strict=True))
+    return {"values": values, "labelExpr": label + "''"}
+
+
+def badge_mix_chart(verdict: pl.DataFrame) -> dict:
+    """Suppliers per badge (all four badges, zeros included) as horizontal bars with their counts, from a frame
+    with `badge`: a Vega-Lite spec for st.vega_lite_chart (the browser draws it with far less code than a
+    plotly figure, which matters on the first page a session opens)."""
     counts = dict.fromkeys(BADGES, 0)
     for badge, n in verdict.group_by("badge").len().iter_rows():
         counts[str(badge)] = n
     order = ("qualified", "not_qualified", "region_not_open", "not_enrolled")
-    fig = go.Figure(
-        go.Bar(
-            x=[counts[b] for b in order],
-            y=[catalogue.label(b, "badge") for b in order],
-            orientation="h",
-            marker_color=[BADGE_COLORS[b] for b in order],
-            text=[f"{counts[b]:,}" for b in order],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:,} suppliers<extra></extra>",
-            name="Suppliers",
-        )
-    )
-    fig.update_xaxes(title_text="Suppliers", **fmt.count_axis([counts[b] for b in order]))
-    fig.update_yaxes(title_text="Badge", autorange="reversed")
-    fig.update_layout(hovermode="closest")
-    return _layout(fig, "Badge mix")
+    rows = [{"badge": catalogue.label(b, "badge"), "suppliers": counts[b], "text": fmt.count(counts[b])} for b in order]
+    labels = [row["badge"] for row in rows]
+    ticks = fmt.count_axis([counts[b] for b in order])
+    return {
+        "title": {"text": "Badge mix", "anchor": "start"},
+        "data": {"values": rows},
+        "height": 200,
+        "encoding": {
+            "y": {"field": "badge", "type": "nominal", "sort": labels, "title": "Badge"},
+            "x": {
+                "field": "suppliers",
+                "type": "quantitative",
+                "title": "Suppliers",
+                "scale": {"domain": [0, max(ticks["tickvals"])]},
+                "axis": vega_axis(ticks),
+            },
+            "tooltip": [{"field": "badge", "title": "Badge"}, {"field": "text", "title": "Suppliers"}],
+        },
+        "layer": [
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "color": {
+                        "field": "badge",
+                        "type": "nominal",
+                        "scale": {"domain": labels, "range": [BADGE_COLORS[b] for b in order]},
+                        "legend": None,
+                    }
+                },
+            },
+            {"mark": {"type": "text", "align": "left", "dx": 4}, "encoding": {"text": {"field": "text"}}},
+        ],
+    }
 
 
 def _figure(data: list, title: str, layout: dict) -> go.Figure:

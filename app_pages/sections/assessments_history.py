@@ -5,10 +5,10 @@ tables (never as Markdown)."""
 import polars as pl
 import streamlit as st
 
+from app_pages.sections import assessments_cache as recorded
 from app_pages.sections.assessments_run import policy_label
 from app_pages.sections.context import View
-from policy.assess import CHANGES, change_counts, empty_assessment, run_changes
-from store import assessments as store
+from policy.assess import CHANGES, change_counts
 from ui import format as fmt
 from ui.widgets import csv_download
 
@@ -94,10 +94,15 @@ def with_names(view: View, changes: pl.DataFrame, names: pl.DataFrame) -> pl.Dat
 
 
 def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
-    """The runs table, then a chosen run against the one before it."""
+    """The runs table, then a chosen run against the one before it (render_changes)."""
     st.subheader("Recorded assessments")
     st.dataframe(runs_table(runs), hide_index=True, key="runs_table", column_config=RUN_COLUMNS)
+    render_changes(view, runs, names)
 
+
+@st.fragment
+def render_changes(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
+    """A chosen run against the one before it (or the run it replaced): choosing reruns only this part."""
     st.subheader("What changed")
     labels = {
         r["run_id"]: f"Run {r['run_id']} · {r['as_of']:%Y-%m-%d}" + (" · superseded" if r["superseded_by"] else "")
@@ -110,11 +115,9 @@ def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
         before = runs.filter(pl.col("run_id") == replaced).row(0, named=True)
     if before is None:
         st.caption("The first assessment on record: every holder counts as gained.")
-        previous = empty_assessment()
     else:
         st.caption(f"Compared with run {before['run_id']}, the assessment of {before['as_of']:%Y-%m-%d}.")
-        previous = store.run_rows(before["run_id"])
-    changes = with_names(view, run_changes(previous, store.run_rows(run_id)), names)
+    changes = with_names(view, recorded.changes(None if before is None else before["run_id"], run_id), names)
     tally = change_counts(changes)
     tiles = st.columns(len(CHANGES))
     for tile, change in zip(tiles, CHANGES, strict=True):
@@ -129,5 +132,6 @@ def render_history(view: View, runs: pl.DataFrame, names: pl.DataFrame) -> None:
         shown,
         f"assessment_changes_run_{run_id}.csv",
         "changes_csv",
+        lazy=True,
         icon=":material/download:",
     )

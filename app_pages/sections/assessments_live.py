@@ -6,35 +6,30 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from app_pages.sections import assessments_cache as recorded
 from app_pages.sections.assessments_history import CHANGE_COLUMNS, changes_shown, with_names
 from app_pages.sections.assessments_run import policy_label
 from app_pages.sections.context import View
-from policy.assess import assess, change_counts, run_changes
-from queries import cached
+from policy.assess import change_counts
 from store import assessments as store
 from ui import format as fmt
 from ui.explain import escape_markdown
 from ui.widgets import csv_download
 
 
-def live_assessment(view: View, key: str) -> tuple[pl.DataFrame, str]:
-    """The assessment on the data through the end of the warehouse, under the warehouse's current policy,
-    grace applied over the runs recorded before that date; and the policy's label."""
-    name, version, policy = store.policy_for(key)
-    previous = store.previous_assessment(key, view.data_end)
-    return assess(cached.features(view.url, view.data_end), policy, previous), policy_label(name, version)
-
-
-def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
-    """The published assessment against a live one: the number of holders that would differ, and who."""
+def render_published_vs_live(view: View, key: str, names: pl.DataFrame, newest_run: int) -> None:
+    """The published assessment against a live one — the data through the end of the warehouse under its
+    current policy, grace applied over the runs recorded before — the number of holders that would differ,
+    and who. `newest_run`: the highest run id of the warehouse (a new run may change the live grace)."""
     st.subheader("Published vs live")
     published = store.latest_publication(key)
     if published is None:
         st.info("Nothing has been published yet: storefronts show no badge until an assessment is published.")
         return
-    live, live_policy = live_assessment(view, key)
-    published_rows = store.run_rows(published.run_id)
-    changes = with_names(view, run_changes(published_rows, live), names)
+    name, version, policy = store.policy_for(key)
+    live_policy = policy_label(name, version)
+    found = recorded.live_changes(key, view.url, view.data_end, newest_run, policy, published.run_id)
+    changes = with_names(view, found, names)
     differ = changes.filter(pl.col("change").is_in(["gained", "lost"]))
     tally = change_counts(changes)
     published_policy = policy_label(published.policy_name, published.policy_version)
@@ -47,7 +42,7 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
     )
     st.download_button(
         "Download the published storefront feed (CSV)",
-        store.feed_csv(published_rows).encode("utf-8"),
+        lambda: recorded.feed_bytes(published.run_id),  # written when clicked (seconds at full scale)
         file_name=store.feed_file_name(published.as_of),
         mime="text/csv",
         key="feed_csv",
@@ -70,5 +65,6 @@ def render_published_vs_live(view: View, key: str, names: pl.DataFrame) -> None:
         shown,
         f"published_vs_live_{view.data_end:%Y-%m-%d}.csv",
         "live_csv",
+        lazy=True,
         icon=":material/download:",
     )

@@ -132,7 +132,9 @@ def shared_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in SHARED_KEYS if key in st.query_params}
 
 
-def _check_params(latest: date, countries: list[str] | None = None, categories: list[str] | None = None) -> None:
+def _check_params(
+    latest: date, countries: Sequence[str] | None = None, categories: Sequence[str] | None = None
+) -> None:
     raw = url_values()
     if countries is None:
         refuse(
@@ -180,9 +182,7 @@ def sidebar() -> View:
         bind="query-params",
         help="Metrics use windows that end at midnight UTC of this date (exclusive).",
     )
-    features = cached.features(url, as_of)
-    countries = sorted(features["country_code"].unique().to_list())
-    categories = sorted(features["category"].unique().to_list())
+    countries, categories = cached.choices(url, as_of)
     _check_params(default_as_of, countries, categories)
     chosen_countries = st.sidebar.multiselect(
         "Countries", countries, key="country", bind="query-params", placeholder="All countries"

@@ -80,11 +80,17 @@ COLLECT = """async () => {
     });
   }
   const texts = (root, selector) => [...root.querySelectorAll(selector)].map(t => t.textContent.trim()).filter(t => t);
-  const charts = [...main.querySelectorAll('.js-plotly-plot')].filter(visible).map(plot => ({
+  const plotly = [...main.querySelectorAll('.js-plotly-plot')].filter(visible).map(plot => ({
     title: texts(plot, '.gtitle').join(' '),
     ticks: texts(plot, '.xtick text, .ytick text, .y2tick text, .x2tick text'),
     svg: texts(plot, 'svg text'),
   }));
+  const vega = [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')].filter(visible).map(chart => ({
+    title: texts(chart, '.role-title-text').join(' '),
+    ticks: texts(chart, '.role-axis-label text'),
+    svg: texts(chart, 'svg text'),
+  }));
+  const charts = [...plotly, ...vega];
   // Material icons are drawn from a font ligature: their name ("trending_up") is text no one reads.
   let text = main.innerText;
   const icons = [...main.querySelectorAll('span, i')]
@@ -138,7 +144,8 @@ def _read(page) -> list[dict]:
     tabs = _tabs(page)
     for i in range(1, len(tabs)):
         _tabs(page)[i].click()
-        page.wait_for_timeout(300)  # a tab switch is client-side: let plotly lay out the newly shown charts
+        wait_for_app(page)  # a tab bound to the URL reruns its part of the page (uptake draws the open tab only)
+        page.wait_for_timeout(300)  # let plotly lay out the newly shown charts
         seen.append(page.evaluate(COLLECT))
     return seen
 
@@ -267,6 +274,17 @@ def test_the_problem_finder_catches_what_issue_9_saw():
 )
 def test_my_pages_read_as_words(page, walk_url, path, tables, cells, money_ticks):
     assert _walk(page, f"{walk_url}/{path}", tables=tables, cells=cells, money_ticks=money_ticks) == []
+
+
+def test_the_overview_badge_mix_is_read(page, walk_url):
+    """The Overview's badge mix is a Vega-Lite chart: the walk reads its title, bars' counts and axis labels."""
+    _open(page, walk_url)
+    page.wait_for_selector('[data-testid="stVegaLiteChart"] svg .role-title-text', timeout=60_000)
+    (chart,) = page.evaluate(COLLECT)["charts"]
+    assert chart["title"] == "Badge mix"
+    assert chart["ticks"][0] == "0" and len(chart["ticks"]) >= 3, chart["ticks"]
+    assert {"Qualified", "Not qualified", "Region not open", "Not enrolled"} <= set(chart["svg"])
+    assert problems({"text": "", "svg": chart["svg"], "tables": [], "ticks": chart["ticks"]}) == []
 
 
 def test_supplier_vetting_reads_as_words(page, walk_url):
