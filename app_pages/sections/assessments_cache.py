@@ -5,7 +5,8 @@ A recorded run never changes (the tables are append-only, store.assessments), so
 changes between two runs are keyed by run ids alone (and the app database). The live assessment is keyed by
 what it is computed from: the warehouse and its data version, the data's end, the policy, and the newest run
 id (every new run or supersede is a new id, and only a new run changes which run grace is applied over).
-At 200,000 suppliers reading one run from the app database takes seconds, so reruns read these instead.
+At 200,000 suppliers reading one run from the app database takes seconds, so reruns read these instead; a
+run's rows take about 20 MB there, so few are kept.
 """
 
 from datetime import date
@@ -22,7 +23,7 @@ from store.policies import app_db_url
 TTL = "10m"
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=4, show_spinner=False)
 def _run_rows(app_db: str, run_id: int) -> pl.DataFrame:
     return store.run_rows(run_id)
 
@@ -44,7 +45,7 @@ def changes(before_id: int | None, run_id: int) -> pl.DataFrame:
     return _changes(app_db_url(), before_id, run_id)
 
 
-@st.cache_resource(ttl=TTL, max_entries=4, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=2, show_spinner=False)
 def _feed(app_db: str, run_id: int) -> bytes:
     return store.feed_csv(run_rows(run_id)).encode("utf-8")
 
@@ -54,7 +55,7 @@ def feed_bytes(run_id: int) -> bytes:
     return _feed(app_db_url(), run_id)
 
 
-@st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Assessing the data through today…")
+@st.cache_resource(ttl=TTL, max_entries=2, show_spinner="Assessing the data through today…")
 def _live(
     app_db: str, key: str, url: str, data_end: date, version: str, newest_run: int, policy: Policy
 ) -> pl.DataFrame:

@@ -94,7 +94,7 @@ def test_overview_shows_the_headline_tiles(page, app_url):
         "Open exposure",
     ]
     assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "300"
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 1  # the badge mix (Vega-Lite)
 
 
 def test_search_open_the_profile_and_download_the_csv(page, app_url, screenshots, demo_supplier, tmp_path):
