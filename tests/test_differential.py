@@ -12,7 +12,6 @@ under each policy, every rule failed and passed under the default, the floor and
 every window edge.
 """
 
-import functools
 import os
 from collections import Counter
 from dataclasses import replace
@@ -57,7 +56,6 @@ def edge_times(a: datetime, extra: tuple[datetime, ...] = ()) -> st.SearchStrate
     return st.one_of(on_edge, on_edge, anywhere)
 
 
-@functools.cache  # one strategy object per floor: drawn for every order, validated once
 def money(low_cents: int = 1) -> st.SearchStrategy[Decimal]:
     cents = st.one_of(
         st.sampled_from([1, 7, 10, 20, 30, 99, 100, 333_333, 500_000, 1_019_999, 1_250_000]),
