@@ -13,6 +13,7 @@ from app_pages.sections.context import current_view
 from auth.session import require_page
 from store import policies as store
 from ui import format as fmt
+from ui.columns import AUDIT_COLUMNS
 from ui.explain import audit_change
 from ui.widgets import csv_download
 
@@ -65,11 +66,7 @@ def trail(log: pl.DataFrame) -> None:
         hide_index=True,
         key="audit_table",
         column_config={
-            "audit_id": st.column_config.NumberColumn("#", format="%d"),
-            "name": st.column_config.TextColumn("Policy"),
-            "action": st.column_config.TextColumn("Action"),
-            "actor": st.column_config.TextColumn("Who"),
-            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            **AUDIT_COLUMNS,
             "change": st.column_config.TextColumn("What changed", width="large"),
         },
     )

@@ -25,6 +25,7 @@ from policy import PolicyError
 from queries import cached
 from store import policies as store
 from ui import lab
+from ui.columns import AUDIT_COLUMNS
 
 user = require_page("policy_lab")
 view = current_view()
@@ -148,12 +149,6 @@ with st.expander("Audit trail"):
         ),
         hide_index=True,
         key="lab_audit_table",
-        column_config={
-            "audit_id": st.column_config.NumberColumn("#", format="%d"),
-            "name": st.column_config.TextColumn("Policy"),
-            "action": st.column_config.TextColumn("Action"),
-            "actor": st.column_config.TextColumn("Who"),
-            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        },
+        column_config=AUDIT_COLUMNS,
     )
     st.caption("The Audit page shows each change in words.")

@@ -181,3 +181,13 @@ def table(
         hide_index=True,
         **kwargs,
     )
+
+
+# The policy audit trail's columns, as the Audit page and the Policy lab's audit expander draw them.
+AUDIT_COLUMNS = {
+    "audit_id": st.column_config.NumberColumn("#", format="%d"),
+    "name": st.column_config.TextColumn("Policy"),
+    "action": st.column_config.TextColumn("Action"),
+    "actor": st.column_config.TextColumn("Who"),
+    "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+}
