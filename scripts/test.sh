@@ -23,5 +23,11 @@ export SPARK_LOCAL_IP=127.0.0.1
 # every pytest process and every `python -m` a test starts compiles it all again.
 unset PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-${TMPDIR:-/tmp}/trust-pycache}"
+# `--fast`: the fast loop, everything but Spark and the real browser, in two worker processes (pytest-xdist;
+# each test file stays in one worker, each worker has its own PostgreSQL server and throwaway files).
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  set -- -m "not spark and not browser" -n 2 --dist loadfile "$@"
+fi
 # duckdb's bindings print harmless reference-leak notes at interpreter exit; keep them out of the report.
 "$PY" -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)

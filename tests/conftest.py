@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway PostgreSQL server for the session, and an engine per backend."""
+"""Shared fixtures: a throwaway PostgreSQL server and one seeded demo warehouse for the session, and an engine
+per backend."""
 
 import itertools
 import os
@@ -7,10 +8,12 @@ import tempfile
 import pytest
 from sqlalchemy import create_engine
 
+from data.generate import generate
 from devtools.pgserver import PgServer
 from tests.warehouse import duckdb_memory_engine
 
 _db_numbers = itertools.count(1)
+DEMO_SUPPLIERS = 300  # enough for every page and table to have content; generated in about a second
 
 # The serving layer's snapshots of every test's warehouses go to a throwaway folder, never into data/, and so
 # does the app database of a test that names none: one of each per test process (pytest -n runs several).
@@ -23,6 +26,17 @@ def pg_server():
     server = PgServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> str:
+    """The URL of a seeded demo warehouse (data.generate's defaults, DEMO_SUPPLIERS suppliers) in a DuckDB file,
+    generated once per test process for every test that reads a realistic warehouse. Nothing may write to it."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('demo') / 'demo.duckdb'}"
+    engine = create_engine(url)
+    generate(engine, DEMO_SUPPLIERS)
+    engine.dispose()  # readers open it read-only: no writer may stay open
+    return url
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])

@@ -371,16 +371,14 @@ def test_badge_timeline_marks_grace_apart_from_holding():
     assert badge_timeline_figure(history.clear()).data[0].name == "Trade Assurance Amount"
 
 
-def test_chained_assessments_equal_the_backtest_grace_sequence():
-    """Six monthly assessments on a seeded demo warehouse, each over the one before, equal
+def test_chained_assessments_equal_the_backtest_grace_sequence(demo_warehouse):
+    """Six monthly assessments on the seeded demo warehouse, each over the one before, equal
     policy.backtest.badge_sequence (grace over the whole series at once, an independent formulation)."""
-    from data.generate import generate
     from policy.backtest import badge_sequence
     from queries.scorecard import fetch_features
-    from tests.warehouse import duckdb_memory_engine
+    from warehouse.connection import warehouse_engine
 
-    engine = duckdb_memory_engine()
-    generate(engine, suppliers=400, months=18, seed=7)
+    engine = warehouse_engine(demo_warehouse)  # read-only
     with engine.connect() as conn:
         end = conn.execute(text("SELECT max(placed_at) FROM orders")).scalar_one()
         months = [date(end.year - (end.month - k < 1), (end.month - k - 1) % 12 + 1, 1) for k in range(6, 0, -1)]

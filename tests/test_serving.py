@@ -15,7 +15,6 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import create_engine, text
 
-from data.generate import generate
 from queries import serving
 from queries.scorecard import fetch_features
 from queries.uptake import fetch_history_features, month_starts
@@ -222,20 +221,11 @@ def test_an_in_memory_warehouse_is_never_kept(serving_dir):
     assert not serving_dir.exists()
 
 
-# ---- differential, on a generated warehouse --------------------------------------------------------
+# ---- differential, on the session's demo warehouse (conftest.py) -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    path = tmp_path_factory.mktemp("generated") / "warehouse.duckdb"
-    engine = warehouse_engine(f"duckdb:///{path}", read_only=False)
-    generate(engine, 300, 30, 7)
-    engine.dispose()
-    return f"duckdb:///{path}"
-
-
-def test_generated_features_equal_the_direct_scorecard(generated, serving_dir):
-    wh = Warehouse(generated)
+def test_generated_features_equal_the_direct_scorecard(demo_warehouse, serving_dir):
+    wh = Warehouse(demo_warehouse)
     try:
         version = wh.version()
         for as_of in (date(2025, 6, 1), date(2026, 1, 15)):
@@ -248,8 +238,8 @@ def test_generated_features_equal_the_direct_scorecard(generated, serving_dir):
         wh.close()
 
 
-def test_generated_history_equals_the_direct_history_and_computes_only_new_dates(generated, serving_dir):
-    wh = Warehouse(generated)
+def test_generated_history_equals_the_direct_history_and_computes_only_new_dates(demo_warehouse, serving_dir):
+    wh = Warehouse(demo_warehouse)
     try:
         version = wh.version()
         points = month_starts(date(2026, 1, 15), 6)

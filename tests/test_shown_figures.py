@@ -29,12 +29,11 @@ COUNTS = ("deals_12m", "orders_6m", "claims_12m")
 
 
 @pytest.fixture(scope="module")
-def scorecard(tmp_path_factory) -> pl.DataFrame:
-    url = f"duckdb:///{tmp_path_factory.mktemp('shown') / 'demo.duckdb'}"
+def scorecard(demo_warehouse) -> pl.DataFrame:
     run = {"cwd": REPO, "check": True, "capture_output": True, "text": True}
-    subprocess.run([sys.executable, "-m", "data.generate", "--url", url, "--suppliers", "120"], **run)
     out = subprocess.run(
-        [sys.executable, "-m", "queries", "scorecard", "--as-of", AS_OF, "--url", url, "--format", "json"], **run
+        [sys.executable, "-m", "queries", "scorecard", "--as-of", AS_OF, "--url", demo_warehouse, "--format", "json"],
+        **run,
     ).stdout
     return pl.DataFrame(json.loads(out), infer_schema_length=None)
 

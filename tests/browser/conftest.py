@@ -1,11 +1,10 @@
-"""Real-browser fixtures: a seeded demo warehouse, `streamlit run app.py` on a free local port, headless Chromium.
+"""Real-browser fixtures: `streamlit run app.py` on the session's demo warehouse (tests/conftest.py) on a free
+local port, headless Chromium.
 
 Screenshots go to `screenshots/` at the repository root: the committed set `<page>-1440.png` / `<page>-390.png`
 (test_screenshots_browser.py); the other tests' shots stay ignored. The helpers live in devtools/browser.py.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,11 @@ import pytest
 from devtools.browser import CHROMIUM, REPO, launch_chromium, start_app, stop_app
 
 SCREENSHOTS = REPO / "screenshots"
-DEMO_SUPPLIERS = 300  # enough for every page to have content; generated in a couple of seconds
 
 # Never skip: without Playwright or Chromium the browser suite must fail (scripts/test.sh installs both).
 import playwright.sync_api as playwright_sync  # noqa: E402
 
 assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: apt-get install chromium"
-
-
-@pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory) -> str:
-    """A seeded demo warehouse of DEMO_SUPPLIERS suppliers in a DuckDB file."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'demo.duckdb'}"
-    subprocess.run(
-        [sys.executable, "-m", "data.generate", "--url", url, "--suppliers", str(DEMO_SUPPLIERS)],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    return url
 
 
 @pytest.fixture(scope="session")
