@@ -38,6 +38,13 @@ _BADGE_BY_CODE = pl.Series("badge", BADGES, dtype=BADGE)
 _MASKS = 1 << len(RULES)
 _CACHED_OPEN = 4  # open-country sets remembered (each a few bytes per supplier)
 _INELIGIBLE = np.uint8(1 << len(RULES))  # the mask bit of a supplier not enrolled in an open country
+_ALL_MASKS = np.arange(256, dtype=np.uint8)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 def _codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
@@ -79,21 +86,21 @@ class _Verdict:
         policy: Policy,
         gate: np.ndarray,
         mask: np.ndarray | None = None,
-        patch: tuple[np.ndarray, np.ndarray] | None = None,
+        patch: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ):
         self.engine, self.policy = engine, policy
         self.gate = gate  # uint8 per row: 0 not enrolled, 1 closed region, 2 open region (rules.gate_expr)
         if mask is not None:
             self.mask = mask
-        self._patch = patch  # (rows, masks): the baseline's mask but at these rows
+        self._patch = patch  # [(rows, masks)]: the baseline's mask but at these rows
 
     @cached_property
     def mask(self) -> np.ndarray:
         """uint8 per row, padded to an even length: _INELIGIBLE alone for a supplier not enrolled in an open
         country, else bit i set when RULES[i] fails. Qualified: 0."""
-        rows, masks = self._patch
         mask = self.engine.baseline.mask.copy()
-        mask[rows] = masks
+        for rows, masks in self._patch:
+            mask[rows] = masks
         return mask
 
     @cached_property
@@ -148,10 +155,11 @@ class WhatIfEngine:
 
     `features` is queries.scorecard.fetch_features' frame (or some of its rows); it is held, not copied,
     so a caller can recognise it by identity. open_exposure_usd and refunds_12m_usd are read as 0 when the
-    frame has no such column. Memory: about 130 bytes per supplier (mostly the seven rule features, two
-    money columns and the base's Amount, covered exposure and expected refunds as float64), plus 1 byte per
-    supplier for each cached (rule, threshold), `cached_rules` at most, and 16 bytes per eligible supplier
-    for each rule whose threshold has moved (its sorted values and rows).
+    frame has no such column. Memory: about 140 bytes per supplier (mostly the seven rule features, two
+    money columns and the base's Amount, covered exposure, expected refunds and group code as float64), plus
+    1 byte per supplier for each cached (rule, threshold), `cached_rules` at most, 17 bytes per eligible
+    supplier for each rule whose threshold has moved (its sorted values, rows and base masks) and 8 more for
+    each pair of rules that have moved together.
     """
 
     def __init__(self, features: pl.DataFrame, base: Policy, *, cached_rules: int = 32):
@@ -191,14 +199,20 @@ class WhatIfEngine:
         self._eligible = np.flatnonzero(before.gate == 2)
         self._sorted_rules: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # Per row, as a holder under the base's Amount terms: Trade Assurance Amount (whole USD), covered
-        # exposure, expected refunds (6 months); read for the few suppliers a slider moves in or out.
+        # exposure, expected refunds (6 months), and the row's (country, category) group code, side by side
+        # (n × 4): a gainer's or loser's four figures are one gather, one cache line.
         self._base_terms = _amount_terms(base)
         base_amounts = amounts_usd(self._gmv_cents, base).astype(np.float64)
-        self._row_money = (
-            base_amounts,
-            covered_exposure(base_amounts, self._cash[:, 0]),
-            expected_refunds(base_amounts, self._cash[:, 1]),
+        self._row_pack = np.column_stack(
+            (
+                base_amounts,
+                covered_exposure(base_amounts, self._cash[:, 0]),
+                expected_refunds(base_amounts, self._cash[:, 1]),
+                self._group,  # exact as float64
+            )
         )
+        # Each pair of moved rules (i, j): rule j's values in rule i's sorted order (see _sparse).
+        self._paired: dict[tuple[int, int], np.ndarray] = {}
         self._before_gmv_cents = self._gmv_cents[before.rows]
         self._before_group = self._group[before.rows]
         self._before_groups = np.bincount(self._before_group, minlength=self._groups)
@@ -248,18 +262,17 @@ class WhatIfEngine:
     def amounts_of(self, rows: np.ndarray, policy: Policy) -> np.ndarray:
         """ta_amount_usd (float64, whole USD) of these rows as holders under `policy`'s Amount terms."""
         if _amount_terms(policy) == self._base_terms:
-            return np.take(self._row_money[0], rows)
+            return np.take(self._row_pack[:, 0], rows)
         return amounts_usd(self._gmv_cents[rows], policy).astype(np.float64)
 
-    def _money_of(self, rows: np.ndarray, group: np.ndarray, policy: Policy, sign: np.ndarray) -> "_Money":
-        """The Amount, covered exposure and expected refunds of these rows (in groups `group`) as holders
-        under `policy`, each row counted `sign` (+1 or -1) times."""
+    def _money_of(self, rows: np.ndarray, policy: Policy) -> tuple["_Money", np.ndarray]:
+        """The Amount, covered exposure and expected refunds of these rows as holders under `policy`, and the
+        rows' group codes."""
+        pack = np.take(self._row_pack, rows, axis=0)
+        group = pack[:, 3].astype(np.intp)
         if _amount_terms(policy) == self._base_terms:
-            columns = (np.take(column, rows) for column in self._row_money)
-        else:
-            amounts, cash = amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0)
-            columns = (amounts, covered_exposure(amounts, cash[:, 0]), expected_refunds(amounts, cash[:, 1]))
-        return self._sums(*(column * sign for column in columns), group)
+            return self._sums(pack[:, 0], pack[:, 1], pack[:, 2], group), group
+        return self._money(amounts_usd(self._gmv_cents[rows], policy), np.take(self._cash, rows, axis=0), group), group
 
     def _money(self, amounts: np.ndarray, cash: np.ndarray, group: np.ndarray) -> "_Money":
         return self._sums(amounts, covered_exposure(amounts, cash[:, 0]), expected_refunds(amounts, cash[:, 1]), group)
@@ -316,69 +329,101 @@ class WhatIfEngine:
         counts[0] = 0
         return counts
 
-    def _sorted_rule(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """RULES[i]'s values over the base's eligible suppliers, ascending (NaN last), and their rows."""
+    def _sorted_rule(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """RULES[i]'s values over the base's eligible suppliers, ascending (NaN last), their rows, and their
+        masks under the base, in that order."""
         found = self._sorted_rules.get(i)
         if found is None:
             values = self._values[i][self._eligible]
             order = np.argsort(values, kind="stable")
-            found = self._sorted_rules[i] = (values[order], self._eligible[order])
+            rows = self._eligible[order]
+            found = self._sorted_rules[i] = (values[order], rows, self.baseline.mask[rows])
         return found
 
-    def _flips(self, candidate: Policy) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, bits) of the suppliers eligible under the base whose rule bits differ under `candidate`
-        (same open countries): the bits that flip, each row once, in no particular order.
+    def _paired_values(self, i: int, j: int) -> np.ndarray:
+        """RULES[j]'s values in RULES[i]'s sorted order (built the first time both rules move)."""
+        found = self._paired.get((i, j))
+        if found is None:
+            found = self._paired[i, j] = self._values[j][self._sorted_rule(i)[1]]
+        return found
+
+    def _sparse(self, candidate: Policy) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | np.uint8]]:
+        """The suppliers eligible under the base whose mask differs under `candidate` (same open countries),
+        each row once, in no particular order, as parts of (rows, masks under the base, the bits that flip:
+        one for the whole part, or one per row).
 
         A "min" rule fails where value < threshold, so moving it between lo and hi flips lo ≤ value < hi; a
-        "max" rule fails where value > threshold and flips lo < value ≤ hi. A NaN never fails, never flips."""
-        parts, flip = [], None
+        "max" rule fails where value > threshold and flips lo < value ≤ hi. A NaN never fails, never flips.
+        Each moved rule's flipping rows are one slice of its sorted values; a row in the slices of several
+        moved rules is counted in the first one's, with every bit that flips (read from the other rules'
+        values in that slice's order): contiguous work in proportion to the rows that flip."""
+        moved = []
         for i, rule in enumerate(RULES):
             old, new = float(getattr(self.base, rule.threshold)), float(getattr(candidate, rule.threshold))
-            if old == new:
-                continue
+            if old != new:
+                moved.append((i, rule.kind == "min", *sorted((old, new))))
+        parts = []
+        for k, (i, is_min, lo, hi) in enumerate(moved):
             with self._lock:
-                values, rows = self._sorted_rule(i)
-            lo, hi = np.searchsorted(values, sorted((old, new)), side="left" if rule.kind == "min" else "right")
-            moved = rows[lo:hi]
-            if flip is None:
-                flip = np.zeros(len(self._gmv_cents), dtype=np.uint8)
-                parts.append(moved)
-            else:
-                parts.append(moved[flip[moved] == 0])  # a row already flipped by an earlier rule is listed once
-            flip[moved] |= np.uint8(1 << i)
-        if flip is None:
-            return np.empty(0, np.int64), np.empty(0, np.uint8)
-        changed = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        return changed, flip[changed]
+                values, rows, was = self._sorted_rule(i)
+                paired = [
+                    (m, j, m_min, m_lo, m_hi, self._paired_values(i, j))
+                    for m, (j, m_min, m_lo, m_hi) in enumerate(moved)
+                    if m != k
+                ]
+            start, end = np.searchsorted(values, (lo, hi), side="left" if is_min else "right")
+            if start == end:
+                continue
+            bits, keep = np.uint8(1 << i), None
+            for m, j, j_min, j_lo, j_hi, others in paired:
+                v = others[start:end]
+                inside = ((j_lo <= v) & (v < j_hi)) if j_min else ((j_lo < v) & (v <= j_hi))
+                if m < k:  # flipped by an earlier moved rule too: counted in that rule's slice
+                    keep = ~inside if keep is None else keep & ~inside
+                else:
+                    bits = bits | (inside.view(np.uint8) << np.uint8(j))
+            part_rows, part_was = rows[start:end], was[start:end]
+            if keep is not None:
+                part_rows, part_was = part_rows[keep], part_was[keep]
+                if not np.isscalar(bits):
+                    bits = bits[keep]
+            parts.append((part_rows, part_was, bits))
+        return parts
 
     def step(self, candidate: Policy) -> "Step":
         """What changes when the baseline is replaced by `candidate`: the same numbers as policy.diff."""
         before = self.baseline
-        if candidate == self.base:
-            empty = np.empty(0, np.int64)
-            return self._step(candidate, before, empty, empty, np.empty(0, np.uint8), self._before_failed)
         if candidate.open_countries == self.base.open_countries:
             # Only thresholds moved: the suppliers whose mask changes are found from each moved rule's sorted
             # values (no pass over the whole frame); the candidate's full mask is patched on first use.
-            changed, flips = self._flips(candidate)
-            was = before.mask[changed]
-            now = was ^ flips
-            after = _Verdict(self, candidate, before.gate, patch=(changed, now))
+            parts, after = self._sparse(candidate), None
         else:
             after = self._verdict(candidate)
             changed = np.flatnonzero(np.not_equal(after.mask, before.mask))
-            was, now = before.mask[changed], after.mask[changed]
+            was = before.mask[changed]
+            parts = [(changed, was, was ^ after.mask[changed])]
         # Not-qualified suppliers per failed mask: the baseline's, less the changed rows' old masks, plus their
-        # new ones (one bincount of the (old, new) pairs).
-        pairs = np.bincount((was.astype(np.uint16) << 8) | now, minlength=1 << 16).reshape(256, 256)
-        failed = self._before_failed + (pairs.sum(axis=0) - pairs.sum(axis=1))[:_MASKS]
+        # new ones (a mask with the _INELIGIBLE bit is no not_qualified supplier's). Where one set of bits flips
+        # in a whole part, its new masks' counts are its old ones' with the mask values permuted (m -> m ^ bits).
+        failed = self._before_failed.copy()
+        gained, lost, lost_masks, patch = [], [], [], []
+        for rows, was, bits in parts:
+            now = was ^ bits
+            counted = np.bincount(was, minlength=256)
+            counted_now = counted[_ALL_MASKS ^ bits] if np.isscalar(bits) else np.bincount(now, minlength=256)
+            failed += counted_now[:_MASKS] - counted[:_MASKS]
+            # A changed row is qualified under exactly one of the two policies, or under neither.
+            losing = was == 0
+            gained.append(rows[now == 0])
+            lost.append(rows[losing])
+            lost_masks.append(now[losing])
+            patch.append((rows, now))
         failed[0] = 0
-        was_qualified, now_qualified = was == 0, now == 0
-        gained = np.sort(changed[now_qualified & ~was_qualified])
-        losing = was_qualified & ~now_qualified
-        lost = changed[losing]
-        order = np.argsort(lost)
-        return self._step(candidate, after, gained, lost[order], now[losing][order], failed)
+        if after is None:
+            after = before if candidate == self.base else _Verdict(self, candidate, before.gate, patch=patch)
+        return self._step(
+            candidate, after, _joined(gained, np.int64), _joined(lost, np.int64), _joined(lost_masks, np.uint8), failed
+        )
 
     def _step(self, candidate, after, gained, lost, lost_masks, failed_counts) -> "Step":
         before = self._before_money
@@ -386,13 +431,13 @@ class WhatIfEngine:
         # baseline's rows under the candidate's Amount terms and the few suppliers who change.
         with self._lock:  # the caches are shared by every session of the server
             kept = self._money_of_baseline_rows(candidate)
-        # Gainers in, losers out: one set of rows, signed.
-        moved = np.concatenate((gained, lost))
-        moved_group = self._group[moved]
-        sign = np.repeat(np.array([1.0, -1.0]), (len(gained), len(lost)))
-        after_money = kept.plus(self._money_of(moved, moved_group, candidate, sign))
+        gained_money, gained_group = self._money_of(gained, candidate)
+        lost_money, lost_group = self._money_of(lost, candidate)
+        after_money = kept.plus(gained_money).minus(lost_money)
         size = self._groups
-        after_groups = self._before_groups + np.bincount(moved_group, weights=sign, minlength=size).astype(np.int64)
+        after_groups = (
+            self._before_groups + np.bincount(gained_group, minlength=size) - np.bincount(lost_group, minlength=size)
+        )
         shape = (self.countries.len(), self.categories.len())
         return Step(
             engine=self,
@@ -405,9 +450,7 @@ class WhatIfEngine:
             covered_exposure_after_usd=after_money.covered,
             expected_refunds_before_usd=before.expected,
             expected_refunds_after_usd=after_money.expected,
-            gained_rows=gained,
-            lost_rows=lost,
-            lost_masks=lost_masks,
+            moved=(gained, lost, lost_masks),
             failed_counts=failed_counts,
             verdict=after,
             groups=(self._before_groups.reshape(shape), after_groups.reshape(shape)),
@@ -438,6 +481,16 @@ class _Money:
             self.covered_groups + other.covered_groups,
             self.expected + other.expected,
             self.expected_groups + other.expected_groups,
+        )
+
+    def minus(self, other: "_Money") -> "_Money":
+        return _Money(
+            self.amount - other.amount,
+            self.amount_groups - other.amount_groups,
+            self.covered - other.covered,
+            self.covered_groups - other.covered_groups,
+            self.expected - other.expected,
+            self.expected_groups - other.expected_groups,
         )
 
 
@@ -487,14 +540,30 @@ class Step:
     covered_exposure_after_usd: float
     expected_refunds_before_usd: float
     expected_refunds_after_usd: float
-    gained_rows: np.ndarray
-    lost_rows: np.ndarray
-    lost_masks: np.ndarray  # the candidate's mask of each lost row (aligned with lost_rows)
+    # (gainers' rows, losers' rows, losers' masks under the candidate), in no particular order.
+    moved: tuple[np.ndarray, np.ndarray, np.ndarray] = field(repr=False)
     failed_counts: np.ndarray
     verdict: _Verdict = field(repr=False)
     # Qualified per (country code, category code), before and after; the change of each of MONEY_CHANGES.
     groups: tuple[np.ndarray, np.ndarray] = field(repr=False)
     money_changes: list[np.ndarray] = field(repr=False)
+
+    @cached_property
+    def gained_rows(self) -> np.ndarray:
+        return np.sort(self.moved[0])
+
+    @cached_property
+    def _lost_order(self) -> np.ndarray:
+        return np.argsort(self.moved[1])
+
+    @cached_property
+    def lost_rows(self) -> np.ndarray:
+        return self.moved[1][self._lost_order]
+
+    @cached_property
+    def lost_masks(self) -> np.ndarray:
+        """The candidate's mask of each lost row (aligned with lost_rows)."""
+        return self.moved[2][self._lost_order]
 
     @cached_property
     def by_country(self) -> pl.DataFrame:
