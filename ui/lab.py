@@ -13,14 +13,10 @@ import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
-import catalogue
 from policy import RULES, Diff, Policy
 from policy.derived import with_derived
 from policy.whatif import MONEY_CHANGES, Step, WhatIfEngine
 
-# The catalogue's claim reasons (the contract's order) and their words; rule labels are ui.explain.RULE_LABELS.
-CLAIM_REASONS = catalogue.codes("claim_reason")
-REASON_LABELS = catalogue.labels("claim_reason")
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hovermode": "x unified"}
 
 
@@ -323,88 +319,7 @@ def threshold_histogram(bins: pl.DataFrame, threshold: float, title: str, unit: 
     )
 
 
-# ---- Program uptake charts -----------------------------------------------------------------------
-
-
-def line_chart(frame: pl.DataFrame, x: str, series: dict[str, str], title: str, y_format: str = ",.0f") -> go.Figure:
-    """One line per column in `series` ({column: legend label}) against `x`."""
-    fig = go.Figure()
-    for column, label in series.items():
-        fig.add_trace(go.Scatter(x=frame[x].to_list(), y=frame[column].to_list(), name=label, mode="lines+markers"))
-    fig.update_layout(title=title, legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
-    fig.update_yaxes(tickformat=y_format, rangemode="tozero")
-    return fig
-
-
-def covered_gmv_chart(monthly: pl.DataFrame) -> go.Figure:
-    """Covered GMV per month (bars) and its share of all GMV (line, right axis); month, covered_gmv_usd, share."""
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=monthly["month"].to_list(), y=monthly["covered_gmv_usd"].to_list(), name="covered GMV"))
-    fig.add_trace(
-        go.Scatter(
-            x=monthly["month"].to_list(),
-            y=monthly["covered_share"].to_list(),
-            name="share of all GMV",
-            yaxis="y2",
-            mode="lines+markers",
-        )
-    )
-    fig.update_layout(
-        title="Covered GMV per month and its share of all GMV",
-        yaxis={"tickformat": "$~s", "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05], "showgrid": False},
-        legend={"orientation": "h", "y": -0.2},
-        **_LAYOUT,
-    )
-    return fig
-
-
-def claims_refunds_chart(monthly: pl.DataFrame) -> go.Figure:
-    """Claims per month stacked by reason (claims_<reason>) and refunds (line, right axis)."""
-    fig = go.Figure()
-    for reason in CLAIM_REASONS:
-        fig.add_trace(
-            go.Bar(x=monthly["month"].to_list(), y=monthly[f"claims_{reason}"].to_list(), name=REASON_LABELS[reason])
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=monthly["month"].to_list(),
-            y=monthly["refunds_usd"].to_list(),
-            name="refunds",
-            yaxis="y2",
-            mode="lines+markers",
-        )
-    )
-    fig.update_layout(
-        title="Claims by reason and refunds per month",
-        barmode="stack",
-        yaxis={"title": "claims", "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": "$~s", "rangemode": "tozero", "showgrid": False},
-        legend={"orientation": "h", "y": -0.2},
-        **_LAYOUT,
-    )
-    return fig
-
-
-def breakdown_bar(frame: pl.DataFrame, by: str, columns: dict[str, str], title: str) -> go.Figure:
-    """Grouped horizontal bars: one bar per column in `columns` ({column: label}) for each value of `by`."""
-    fig = go.Figure()
-    for column, label in columns.items():
-        fig.add_trace(go.Bar(y=frame[by].to_list(), x=frame[column].to_list(), name=label, orientation="h"))
-    fig.update_layout(
-        title=title, barmode="group", legend={"orientation": "h", "y": -0.2}, **{**_LAYOUT, "hovermode": "y unified"}
-    )
-    fig.update_yaxes(autorange="reversed", type="category")
-    return fig
-
-
-def funnel_chart(stages: pl.DataFrame) -> go.Figure:
-    """The funnel of stage → suppliers (all suppliers → enrolled → open region → qualified)."""
-    fig = go.Figure(
-        go.Funnel(y=stages["stage"].to_list(), x=stages["suppliers"].to_list(), textinfo="value+percent initial")
-    )
-    fig.update_layout(title="From all suppliers to qualified", **{**_LAYOUT, "hovermode": "closest"})
-    return fig
+# ---- Program uptake transforms (its charts are Vega-Lite specs in ui/charts_uptake.py) -------------
 
 
 def funnel(evaluated: pl.DataFrame) -> pl.DataFrame:
@@ -420,9 +335,6 @@ def funnel(evaluated: pl.DataFrame) -> pl.DataFrame:
             "suppliers": [total, enrolled, open_region, qualified],
         }
     )
-
-
-# ---- Program uptake transforms -------------------------------------------------------------------
 
 
 def year_before(as_of: date) -> date:
