@@ -141,8 +141,15 @@ def metric(at, label: str):
     return next(m for m in at.metric if m.label == label)
 
 
+def open_tab(at, label: str) -> None:
+    """Open the what-if tab called `label`, as a click does (only the open tab is drawn)."""
+    at.session_state["lab_tab"] = label
+    at.run()
+
+
 def table_in_tab(at, label: str):
-    """The first table of the what-if tab called `label`, as a pandas frame."""
+    """The first table of the what-if tab called `label` (opened first), as a pandas frame."""
+    open_tab(at, label)
     return next(t for t in at.tabs if t.label == label).dataframe[0].value
 
 

@@ -61,12 +61,19 @@ def test_distribution_bins_keep_the_threshold_on_the_axis():
 
 
 def test_threshold_histogram_draws_bars_and_the_line():
-    bins = lab.bin_values(pl.Series([0.2, 0.95]), 0.0, 1.0, 2)
-    fig = lab.threshold_histogram(bins, 0.9, "On-time", "rate")
-    assert list(fig.data[0].x) == [0.25, 0.75] and list(fig.data[0].y) == [1, 1]
-    line = fig.layout.shapes[0]
-    assert (line.x0, line.x1) == (0.9, 0.9)
-    assert fig.layout.annotations[0].text == "threshold 90.0%"
+    bins = lab.bin_values(pl.Series([0.2, 0.95, 0.97]), 0.0, 1.0, 2)
+    spec = lab.threshold_histogram(bins, 0.925, "On-time", "rate")
+    bars, line = spec["layer"]
+    assert [(r["start"], r["end"], r["suppliers"]) for r in bars["data"]["values"]] == [(0.0, 0.5, 1), (0.5, 1.0, 2)]
+    assert [r["range"] for r in bars["data"]["values"]] == ["0.0% to 50.0%", "50.0% to 100.0%"]
+    assert line["data"]["values"] == [{"threshold": 0.925, "label": "92.5%"}]
+    # The threshold is named in the subtitle, off the bars; the axes tick at round values.
+    assert spec["title"]["subtitle"] == "Red line: the threshold, 92.5%"
+    assert bars["encoding"]["x"]["axis"]["values"] == [round(k / 10, 6) for k in range(11)]
+    assert bars["encoding"]["y"]["axis"]["values"] == [0, 1, 2]
+    money = lab.threshold_histogram(lab.bin_values(pl.Series([10.0]), 0.0, 20_000.0, 4), 7_500.0, "GMV", "usd")
+    assert money["title"]["subtitle"] == "Red line: the threshold, $7,500"
+    assert "$5k" in money["layer"][0]["encoding"]["x"]["axis"]["labelExpr"]
 
 
 def test_whatif_counts_by_country_category_and_blocking_rules():

@@ -1,4 +1,4 @@
-"""Transforms and charts for the Program uptake and Policy lab pages: frames in, frames or plotly Figures out.
+"""Transforms and charts for the Program uptake and Policy lab pages: frames in, frames or Vega-Lite specs out.
 
 Nothing here touches Streamlit or the warehouse, so every function is tested on tiny frames.
 """
@@ -10,14 +10,15 @@ from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
-import plotly.graph_objects as go
 import polars as pl
 
 from policy import RULES, Diff, Policy
 from policy.derived import with_derived
 from policy.whatif import MONEY_CHANGES, Step, WhatIfEngine
+from ui import format as fmt
+from ui.charts import THRESHOLD_COLOR, vega_axis
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "hovermode": "x unified"}
+BAR_COLOR = "#4C78A8"
 
 
 # ---- the what-if step (also what bench/bench_whatif.py times) -------------------------------------
@@ -295,28 +296,65 @@ def distribution_bins(features: pl.DataFrame, spec: Distribution, threshold: flo
     return bin_values(values, spec.lo, max(hi, threshold), spec.bins)
 
 
-def threshold_histogram(bins: pl.DataFrame, threshold: float, title: str, unit: str) -> go.Figure:
-    """Bars of bin_values' frame with a vertical line at the policy threshold (built in one go: plotly's
-    add_vline and update_* calls cost tens of milliseconds each, and a slider move redraws this)."""
-    mids = ((bins["bin_start"] + bins["bin_end"]) / 2).to_list()
-    widths = (bins["bin_end"] - bins["bin_start"]).to_list()
-    label = {"rate": f"{threshold * 100:.1f}%", "hours": f"{threshold:,.1f} h", "usd": f"${threshold:,.0f}"}[unit]
-    line = {"type": "line", "xref": "x", "yref": "paper", "x0": threshold, "x1": threshold, "y0": 0, "y1": 1}
-    note = {"x": threshold, "xref": "x", "y": 1, "yref": "paper", "xanchor": "left", "yanchor": "top"}
-    return go.Figure(
-        data=[go.Bar(x=mids, y=bins["suppliers"].to_list(), width=widths, name="suppliers", marker_color="#4C78A8")],
-        layout={
-            **_LAYOUT,
-            "hovermode": "closest",
-            "title": {"text": title},
-            "bargap": 0.02,
-            "showlegend": False,
-            "shapes": [{**line, "line": {"color": "#E45756", "width": 2}}],
-            "annotations": [{**note, "text": f"threshold {label}", "showarrow": False}],
-            "xaxis": {"tickformat": {"rate": ".0%", "hours": ",.0f", "usd": "$,.0f"}[unit]},
-            "yaxis": {"title": {"text": "suppliers"}},
-        },
-    )
+def _x_axis(lo: float, hi: float, unit: str) -> dict:
+    """A Vega-Lite x axis over [lo, hi] for `unit` (rate, hours, usd): round ticks labelled as ui.format does."""
+    if unit == "rate":
+        step = fmt.percent_axis(low=lo, high=hi)["dtick"]
+        values = [round(k * step, 6) for k in range(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1)]
+        return {"values": values, "format": ".0%", "title": "Rate"}
+    ticks = fmt.money_axis([lo, hi]) if unit == "usd" else fmt.count_axis([lo, hi])
+    keep = [i for i, v in enumerate(ticks["tickvals"]) if lo - 1e-9 <= v <= hi + 1e-9]
+    inside = {name: [ticks[name][i] for i in keep] for name in ("tickvals", "ticktext")}
+    return {**vega_axis(inside), "title": "USD" if unit == "usd" else "Hours"}
+
+
+def threshold_histogram(bins: pl.DataFrame, threshold: float, title: str, unit: str) -> dict:
+    """Bars of bin_values' frame with a vertical line at the policy threshold: a Vega-Lite spec for
+    st.vega_lite_chart (a slider move redraws it; the browser draws Vega-Lite with far less work than plotly).
+    The threshold's value is in the subtitle, clear of the bars."""
+    show = {"rate": fmt.percent, "hours": fmt.hours, "usd": fmt.money}[unit]
+    label = {"rate": fmt.threshold_percent, "hours": fmt.hours, "usd": fmt.money}[unit](threshold)
+    lo, hi = float(bins["bin_start"].min()), float(bins["bin_end"].max())
+    rows = [
+        {"start": start, "end": end, "suppliers": n, "range": f"{show(start)} to {show(end)}", "count": fmt.count(n)}
+        for start, end, n in bins.select("bin_start", "bin_end", "suppliers").iter_rows()
+    ]
+    counts = fmt.count_axis(bins["suppliers"].to_list())
+    return {
+        "title": {"text": title, "subtitle": f"Red line: the threshold, {label}", "anchor": "start"},
+        "height": 240,
+        "layer": [
+            {
+                "data": {"values": rows},
+                "mark": {"type": "bar", "color": BAR_COLOR, "stroke": "white", "strokeWidth": 0.5},
+                "encoding": {
+                    "x": {
+                        "field": "start",
+                        "type": "quantitative",
+                        "scale": {"domain": [lo, hi], "nice": False},
+                        "axis": _x_axis(lo, hi, unit),
+                    },
+                    "x2": {"field": "end"},
+                    "y": {
+                        "field": "suppliers",
+                        "type": "quantitative",
+                        "title": "Suppliers",
+                        "scale": {"domain": [0, max(counts["tickvals"])]},
+                        "axis": vega_axis(counts),
+                    },
+                    "tooltip": [{"field": "range", "title": title}, {"field": "count", "title": "Suppliers"}],
+                },
+            },
+            {
+                "data": {"values": [{"threshold": threshold, "label": label}]},
+                "mark": {"type": "rule", "color": THRESHOLD_COLOR, "strokeWidth": 2},
+                "encoding": {
+                    "x": {"field": "threshold", "type": "quantitative"},
+                    "tooltip": [{"field": "label", "title": "Threshold"}],
+                },
+            },
+        ],
+    }
 
 
 # ---- Program uptake transforms (its charts are Vega-Lite specs in ui/charts_uptake.py) -------------

@@ -21,7 +21,6 @@ from app_pages.sections.whatif_money import render_whatif_money
 from policy import Policy, PolicyError
 from ui import columns, lab
 from ui import format as fmt
-from ui.charts import CONFIG
 from ui.explain import RULE_LABELS
 from ui.widgets import csv_download, delta_tile
 
@@ -71,61 +70,72 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     if candidate == current:
         st.info("The sliders match the current policy: move one to see who gains or loses the badge.")
 
-    gained_tab, lost_tab, where_tab, rules_tab = st.tabs(
-        ["Gain", "Lose", "By country and category", "Rules"], key="lab_tab", bind="query-params"
+    # Only the open tab is drawn (each tab is bound to the URL and reruns this fragment when opened): a slider
+    # move redraws one table or the distributions, not all of them.
+    gained_tab, lost_tab, where_tab, rules_tab, shape_tab = st.tabs(
+        ["Gain", "Lose", "By country and category", "Rules", "Distributions"], key="lab_tab", bind="query-params"
     )
-    with gained_tab:
-        table_with_csv(
-            lab.supplier_changes(features, d, "gained"),
-            "suppliers who gain the badge",
-            "lab_gained",
-            "Nobody gains the badge — loosen a threshold (lower a minimum, raise a maximum) or open a country.",
-        )
-    with lost_tab:
-        table_with_csv(
-            lab.supplier_changes(features, d, "lost"),
-            "suppliers who lose the badge",
-            "lab_lost",
-            "Nobody loses the badge — tighten a threshold to see who would.",
-        )
-    with where_tab:
-        left, right = st.columns(2)
-        with left:
-            table_with_csv(w.by_country, "countries", "lab_by_country", "No supplier in the filtered view.")
-        with right:
-            table_with_csv(w.by_category, "categories", "lab_by_category", "No supplier in the filtered view.")
-    with rules_tab:
-        blockers = w.blockers.with_columns(pl.col("rule").replace_strict(RULE_LABELS).alias("rule"))
-        top = lab.top_blocker(w.blockers)
-        if top is None:
-            st.caption("No supplier is held back by a single rule under this what-if.")
-        else:
-            st.write(
-                f"The rule that alone blocks the most suppliers: **{RULE_LABELS[top[0]]}** "
-                f"({fmt.count(top[1])} would qualify if it passed)."
+    if gained_tab.open:
+        with gained_tab:
+            table_with_csv(
+                lab.supplier_changes(features, d, "gained"),
+                "suppliers who gain the badge",
+                "lab_gained",
+                "Nobody gains the badge — loosen a threshold (lower a minimum, raise a maximum) or open a country.",
             )
-        most = w.blockers.sort("failing", descending=True).row(0, named=True)
-        if most["failing"]:
-            st.write(
-                f"The rule failed most often: **{RULE_LABELS[most['rule']]}** "
-                f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} "
-                "not-qualified suppliers)."
+    if lost_tab.open:
+        with lost_tab:
+            table_with_csv(
+                lab.supplier_changes(features, d, "lost"),
+                "suppliers who lose the badge",
+                "lab_lost",
+                "Nobody loses the badge — tighten a threshold to see who would.",
             )
-        st.dataframe(
-            blockers,
-            hide_index=True,
-            key="lab_blockers_table",
-            column_config={
-                "failing": st.column_config.NumberColumn("not qualified and failing it"),
-                "only_rule_failing": st.column_config.NumberColumn("failing only this rule"),
-            },
-        )
+    if where_tab.open:
+        with where_tab:
+            left, right = st.columns(2)
+            with left:
+                table_with_csv(w.by_country, "countries", "lab_by_country", "No supplier in the filtered view.")
+            with right:
+                table_with_csv(w.by_category, "categories", "lab_by_category", "No supplier in the filtered view.")
+    if rules_tab.open:
+        with rules_tab:
+            render_blockers(w)
+    if shape_tab.open:
+        with shape_tab:
+            st.markdown("**Distributions of enrolled suppliers, with the threshold**")
+            grid = st.columns(2)
+            for i, spec in enumerate(lab.DISTRIBUTIONS):
+                figure = histogram(features, spec, getattr(candidate, spec.threshold))
+                grid[i % 2].vega_lite_chart(spec=figure, key=f"lab_hist_{i}")
 
-    st.markdown("**Distributions of enrolled suppliers, with the threshold**")
-    grid = st.columns(2)
-    for i, spec in enumerate(lab.DISTRIBUTIONS):
-        figure = histogram(features, spec, getattr(candidate, spec.threshold))
-        grid[i % 2].plotly_chart(figure, config=CONFIG, key=f"lab_hist_{i}")
+
+def render_blockers(w: lab.WhatIf) -> None:
+    """The rules that hold suppliers back under the what-if, in words and as a table."""
+    blockers = w.blockers.with_columns(pl.col("rule").replace_strict(RULE_LABELS).alias("rule"))
+    top = lab.top_blocker(w.blockers)
+    if top is None:
+        st.caption("No supplier is held back by a single rule under this what-if.")
+    else:
+        st.write(
+            f"The rule that alone blocks the most suppliers: **{RULE_LABELS[top[0]]}** "
+            f"({fmt.count(top[1])} would qualify if it passed)."
+        )
+    most = w.blockers.sort("failing", descending=True).row(0, named=True)
+    if most["failing"]:
+        st.write(
+            f"The rule failed most often: **{RULE_LABELS[most['rule']]}** "
+            f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} not-qualified suppliers)."
+        )
+    st.dataframe(
+        blockers,
+        hide_index=True,
+        key="lab_blockers_table",
+        column_config={
+            "failing": st.column_config.NumberColumn("not qualified and failing it"),
+            "only_rule_failing": st.column_config.NumberColumn("failing only this rule"),
+        },
+    )
 
 
 # A slider move changes one threshold: the other distributions are the figures drawn last time. Keyed by the
