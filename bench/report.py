@@ -32,7 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.soak import percentile, rss_mb
+from bench.soak import disconnected_ttl, percentile, rss_mb
 from data.schema import claims, inquiries, orders, suppliers
 from warehouse.connection import describe, resolve_url, warehouse_engine
 
@@ -295,7 +295,9 @@ def soak_step(url: str, serving_dir: Path, processes: int, sessions: int, minute
         asyncio.run(soak(warm_up, 2 * processes, 1.0, 1.0))
         before = sum(rss_mb(pid) for pid in pids)
         stats = asyncio.run(soak(base.replace("http://", "ws://") + "/_stcore/stream", sessions, minutes * 60, 1.0))
-        time.sleep(10)  # the processes drop the closed sessions
+        # A closed session is kept for server.disconnectedSessionTTL (120 s by default) in case its browser
+        # reconnects; memory is read once the processes have dropped them.
+        time.sleep(disconnected_ttl() + 10)
         after = sum(rss_mb(pid) for pid in pids)
     finally:
         proc.send_signal(signal.SIGTERM)

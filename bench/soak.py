@@ -32,6 +32,13 @@ SLIDER_KEY = "lab_min_orders_6m"
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 
 
+def disconnected_ttl() -> float:
+    """Seconds Streamlit keeps a disconnected session (server.disconnectedSessionTTL)."""
+    from streamlit import config
+
+    return float(config.get_option("server.disconnectedSessionTTL"))
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of process `pid` in MB (Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -179,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
             wall = time.perf_counter() - started
             if browser:
                 browser.join()
-            time.sleep(5)  # let the server drop the closed sessions
+            time.sleep(disconnected_ttl() + 10)  # the server keeps a closed session that long, for a reconnect
             peak.done.set()
             peak.join()
             after = rss_mb(proc.pid)

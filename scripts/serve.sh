@@ -60,6 +60,11 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
+# Streamlit runs every script run in a new thread; glibc gives threads their own malloc arenas (up to 8 per
+# core), whose freed pages a long-lived server rarely hands back. Two arenas keep the processes' memory near
+# what they hold (bench/report.py's soak measures it after the closed sessions expire).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+
 upstreams=""
 for i in $(seq 1 "$processes"); do
   p=$((backend_port + i))
