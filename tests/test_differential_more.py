@@ -6,8 +6,18 @@ A − 182 d, A − 30 d, A, A + 182 d) and every month start around them, ± 1 s
 microseconds; amounts have cents; every order status, claim status and reason comes up, covered and
 uncovered orders, as-of dates and first months on and off the 1st. Money and counts must match exactly,
 rates and hours to 1e-9, claim rows and their order exactly.
+
+Each warehouse has twelve hot instants (four window edges or month starts, 1 µs before, on and after each)
+that planted rows are due, completed, claimed and received at. The DuckDB and PostgreSQL tests check the
+same examples, count what they reached (Coverage) and assert it: every status and reason, covered and
+uncovered orders, dates on and off the 1st, events on every edge and 1 µs either side (per column where a
+query's window turns on it), replies at exactly 24 h and 1 µs over, outcome rows with deals, upheld claims
+and refunds, non-empty trends and claim histories, ties in filed_at, a timestamp past the activity bound.
+(tests/reference.py's outcomes have no Amount, so refunds over, equal to or under it are the backtest's
+tests' concern: test_contract_edges.py `test_refunds_equal_to_the_amount_are_not_over_it`.)
 """
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -28,11 +38,15 @@ from tests.test_differential import EXAMPLES, MICRO, NUDGES, SCALE, SEC, money, 
 from tests.warehouse import duckdb_memory_engine
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 # On and off the 1st, a leap February, a year end; the outcome window [A, A + 182 d) crosses months too.
 AS_OF_DATES = (date(2024, 7, 1), date(2024, 3, 1), date(2025, 1, 1), date(2024, 11, 15), date(2024, 3, 31))
 COUNTRIES = ("CN", "VN", "US")
 CATEGORIES = ("Machinery", "Textiles")
 TREND_MONTHS = (1, 2, 14, 14)
+EXAMPLE_COUNT = 50  # each engine checks the same ones
+MIN_REACHED = 5
+MIN_ON_DECIDING_EDGE = 3
 
 
 def month_starts_around(a: datetime) -> list[datetime]:
@@ -55,9 +69,12 @@ def first_months(as_of: date) -> st.SearchStrategy[date]:
     return st.sampled_from([*on_first, *(d + timedelta(days=9) for d in on_first), as_of])
 
 
-def times(window_edges: list[datetime], month_edges: list[datetime], a: datetime) -> st.SearchStrategy[datetime]:
-    """A timestamp on or a nudge from a window edge (most often) or a month start, a few days from one, in
-    the ten weeks before A or the 182 days after it, or anywhere in ~20 months, to the µs."""
+def times(
+    window_edges: list[datetime], month_edges: list[datetime], a: datetime, hot: list[datetime]
+) -> st.SearchStrategy[datetime]:
+    """One of the warehouse's hot instants (most often), on or a nudge from a window edge or a month start,
+    a few days from one, in the ten weeks before A or the 182 days after it, or anywhere in ~20 months, to
+    the µs."""
     nudges = st.sampled_from(NUDGES)
     on_window_edge = st.builds(lambda t, d: t + d, st.sampled_from(window_edges), nudges)
     on_month_edge = st.builds(lambda t, d: t + d, st.sampled_from(month_edges), nudges)
@@ -69,7 +86,8 @@ def times(window_edges: list[datetime], month_edges: list[datetime], a: datetime
     anywhere = st.integers(-460 * 86_400 * 10**6, 200 * 86_400 * 10**6).map(lambda us: a + timedelta(microseconds=us))
     recent = st.integers(-70 * 86_400 * 10**6, 0).map(lambda us: a + timedelta(microseconds=us))
     next_6m = st.integers(0, 182 * 86_400 * 10**6).map(lambda us: a + timedelta(microseconds=us))
-    return st.one_of(on_window_edge, on_window_edge, on_month_edge, near, recent, next_6m, anywhere)
+    on_hot = st.sampled_from(hot)
+    return st.one_of(on_hot, on_hot, on_window_edge, on_hot, on_month_edge, near, recent, next_6m, anywhere)
 
 
 @st.composite
@@ -93,7 +111,14 @@ def warehouses(draw) -> tuple[dict, dict[str, list[dict]]]:
     ]
     month_edges = month_starts_around(a)
     anchors = window_edges + month_edges
-    when = times(window_edges, month_edges, a)
+    # Twelve instants that many of the warehouse's timestamps share: four consecutive edges of the cycle
+    # below, each 1 µs before, on and 1 µs after it (drawn one by one, a timestamp of a given column landed
+    # on a given edge too rarely; a drawn offset into the cycle reaches every edge as often).
+    month_start = draw(st.sampled_from(month_edges))
+    cycle = [edge + nudge for edge in [*window_edges, month_start] for nudge in (-MICRO, timedelta(0), MICRO)]
+    offset = draw(st.sampled_from(range(len(window_edges) + 1)))  # integers() favours 0 more
+    hot = [cycle[(3 * offset + k) % len(cycle)] for k in range(12)]
+    when = times(window_edges, month_edges, a, hot)
     n_suppliers = draw(st.integers(1, 4))
     supplier_ids = st.integers(1, n_suppliers)
     suppliers = [
@@ -109,38 +134,52 @@ def warehouses(draw) -> tuple[dict, dict[str, list[dict]]]:
     ]
 
     # Windows select by timestamps only and statuses are read as they stand, so a row's timestamps are
-    # drawn independently (an open order may carry a completed_at, a rejected claim a refund of 0).
+    # drawn independently (an open order may carry a completed_at, a rejected claim a refund of 0). When the
+    # warehouse has orders (inquiries), each hot instant also gets a completed order due, completed and
+    # claimed there (an inquiry received there); claim statuses and reasons, and covered or not on the
+    # planted orders, go round from a drawn offset, so that every one comes up as often.
+    past_the_activity_bound = st.sampled_from((a + 600 * DAY, datetime(2100, 1, 1), datetime(2100, 1, 1) + MICRO))
     orders = []
-    for order_id in range(1, draw(st.one_of(st.integers(4, 20), st.just(0))) + 1):
-        status = draw(st.sampled_from(ORDER_STATUSES))
-        ship_by = draw(when)
-        orders.append(
-            {
-                "order_id": order_id,
-                "supplier_id": draw(supplier_ids),
-                "buyer_id": 1,
-                "placed_at": draw(when),
-                "ship_by": ship_by,
-                "shipped_at": draw(st.one_of(st.none(), st.sampled_from(NUDGES).map(lambda d, s=ship_by: s + d), when)),
-                "delivered_at": draw(st.one_of(st.none(), when)),
-                "completed_at": draw(when) if status == "completed" or draw(st.booleans()) else None,
-                "status": status,
-                "amount_usd": draw(money()),
-                "ta_covered": draw(st.sampled_from([True, True, True, False])),
-            }
-        )
+
+    def add_order(**values):
+        ship_by = values.pop("ship_by", None) or draw(when)
+        status = values.pop("status", None) or draw(st.sampled_from(ORDER_STATUSES))
+        row = {
+            "order_id": len(orders) + 1,
+            "supplier_id": draw(supplier_ids),
+            "buyer_id": 1,
+            "placed_at": draw(when),
+            "ship_by": ship_by,
+            "shipped_at": draw(st.one_of(st.none(), st.sampled_from(NUDGES).map(lambda d, s=ship_by: s + d), when)),
+            "delivered_at": draw(st.one_of(st.none(), when, when, past_the_activity_bound)),
+            "completed_at": draw(when) if status == "completed" or draw(st.booleans()) else None,
+            "status": status,
+            "amount_usd": draw(money()),
+            "ta_covered": draw(st.sampled_from([True, True, True, False])),
+        }
+        orders.append(row | values)
+
+    for _ in range(draw(st.one_of(st.integers(4, 20), st.just(0)))):
+        add_order()
+    planted = []
+    if orders:
+        for k, instant in enumerate(hot):
+            add_order(ship_by=instant, completed_at=instant, status="completed", ta_covered=k % 2 == 0)
+            planted.append((orders[-1], instant))
 
     waits = st.one_of(
-        st.sampled_from([timedelta(0), MICRO, SEC, 24 * timedelta(hours=1), 24 * timedelta(hours=1) + MICRO]),
+        st.sampled_from([timedelta(0), MICRO, SEC, 24 * HOUR, 24 * HOUR + MICRO]),
         st.integers(0, 40 * 86_400 * 10**6).map(lambda us: timedelta(microseconds=us)),
     )
     inquiries = []
-    for inquiry_id in range(1, draw(st.one_of(st.integers(3, 14), st.just(0))) + 1):
-        received = draw(when)
+
+    def add_inquiry(received):
         reply = draw(
             st.one_of(
                 st.none(),
                 waits.map(lambda w, r=received: r + w),
+                # Exactly 24 h or 1 µs over (the contract's prompt-reply bound, in the median here).
+                st.sampled_from([24 * HOUR, 24 * HOUR + MICRO]).map(lambda w, r=received: r + w),
                 # Just before, at or after A, or a month edge: answered before as_of or not.
                 st.sampled_from([a - MICRO, a, a + MICRO]).map(lambda t, r=received: max(t, r)),
                 st.builds(lambda t, d, r=received: max(t + d, r), st.sampled_from(anchors), st.sampled_from(NUDGES)),
@@ -148,7 +187,7 @@ def warehouses(draw) -> tuple[dict, dict[str, list[dict]]]:
         )
         inquiries.append(
             {
-                "inquiry_id": inquiry_id,
+                "inquiry_id": len(inquiries) + 1,
                 "supplier_id": draw(supplier_ids),
                 "buyer_id": 1,
                 "received_at": received,
@@ -156,20 +195,35 @@ def warehouses(draw) -> tuple[dict, dict[str, list[dict]]]:
             }
         )
 
+    for _ in range(draw(st.one_of(st.integers(3, 14), st.just(0)))):
+        add_inquiry(draw(when))
+    if inquiries:
+        for instant in hot:
+            add_inquiry(instant)
+
     claims = []
-    for claim_id in range(1, (draw(st.one_of(st.integers(2, 12), st.just(0))) if orders else 0) + 1):
-        status = draw(st.sampled_from(CLAIM_STATUSES))
+    status_offset = draw(st.sampled_from(range(len(CLAIM_STATUSES))))
+    reason_offset = draw(st.sampled_from(range(len(CLAIM_REASONS))))
+
+    def add_claim(order, filed_at):
+        status = CLAIM_STATUSES[(status_offset + len(claims)) % len(CLAIM_STATUSES)]
         claims.append(
             {
-                "claim_id": claim_id,
-                "order_id": draw(st.sampled_from(orders))["order_id"],
-                "filed_at": draw(st.one_of(when, st.sampled_from([a - MICRO, a, a - SEC]))),  # ties in filed_at
-                "reason": draw(st.sampled_from(CLAIM_REASONS)),
+                "claim_id": len(claims) + 1,
+                "order_id": order["order_id"],
+                "filed_at": filed_at,
+                "reason": CLAIM_REASONS[(reason_offset + len(claims)) % len(CLAIM_REASONS)],
                 "status": status,
-                "resolved_at": draw(st.one_of(st.none(), when)),
+                "resolved_at": draw(st.one_of(st.none(), when, when, past_the_activity_bound)),
                 "refund_usd": draw(money()) if status in UPHELD_CLAIM_STATUSES else Decimal("0.00"),
             }
         )
+
+    for _ in range(draw(st.one_of(st.integers(2, 12), st.just(0))) if orders else 0):
+        # Ties in filed_at just before and at A.
+        add_claim(draw(st.sampled_from(orders)), draw(st.one_of(when, st.sampled_from([a - MICRO, a, a - SEC]))))
+    for order, instant in planted:
+        add_claim(order, instant)
 
     tables = {"suppliers": suppliers, "buyers": [{"buyer_id": 1, "country_code": "US"}]}
     tables |= {"orders": orders, "inquiries": inquiries, "claims": claims}
@@ -205,21 +259,183 @@ def assert_rows(actual: list[dict], expected: list[dict], money: set[str], rates
                 assert got[name] == value, f"{where}: {got[name]!r} != {value!r}"
 
 
-def assert_matches_reference(engine, dates: dict, tables: dict) -> None:
+# Each event column and the window edges (below) whose inclusive or exclusive end it decides.
+EVENT_COLUMNS = {
+    "orders": ("placed_at", "ship_by", "shipped_at", "completed_at"),
+    "inquiries": ("received_at", "first_response_at"),
+    "claims": ("filed_at",),
+}
+EDGE_NUDGES = {-MICRO: "1 µs before", timedelta(0): "on", MICRO: "1 µs after"}
+# (column, edge): where a query's window turns on that column (outcomes [A, A + 182 d), program monthly
+# [first month, A), trends [trend start, A) by month, claim history and replies before A).
+DECIDING_EDGES = (
+    ("completed_at", "A"),
+    ("completed_at", "A + 182 d"),
+    ("filed_at", "A"),
+    ("filed_at", "A + 182 d"),
+    ("completed_at", "first month"),
+    ("filed_at", "first month"),
+    ("completed_at", "trend start"),
+    ("ship_by", "trend start"),
+    ("received_at", "trend start"),
+    ("completed_at", "a month start"),
+    ("filed_at", "a month start"),
+    ("ship_by", "a month start"),
+    ("received_at", "a month start"),
+    ("first_response_at", "A"),
+)
+
+
+class Coverage:
+    """What the examples reached, counted from the generated rows and the reference's answers, so that a
+    test can assert that its strategy still reaches every branch (and cannot pass vacuously)."""
+
+    def __init__(self):
+        self.counts = Counter()
+
+    def tables(self, dates: dict, tables: dict) -> None:
+        c = self.counts
+        as_of, first_month = dates["as_of"], dates["first_month"]
+        a = datetime.combine(as_of, time())
+        c["as_of", "on the 1st" if as_of.day == 1 else "off the 1st"] += 1
+        c["first month", "on the 1st" if first_month.day == 1 else "off the 1st"] += 1
+        trend_start = reference.month_of(a - DAY)
+        for _ in range(dates["months"] - 1):
+            trend_start = reference.month_before(trend_start)
+        edges = {
+            "A - 365 d": [a - 365 * DAY],
+            "A - 182 d": [a - 182 * DAY],
+            "A - 30 d": [a - 30 * DAY],
+            "A": [a],
+            "A + 182 d": [a + 182 * DAY],
+            "first month": [datetime.combine(first_month, time())],
+            "trend start": [datetime.combine(trend_start, time())],
+            "a month start": month_starts_around(a),
+        }
+        for order in tables["orders"]:
+            c["order", order["status"]] += 1
+            c["order", "covered" if order["ta_covered"] else "uncovered"] += 1
+        for claim in tables["claims"]:
+            c["claim", claim["status"]] += 1
+            c["claim", claim["reason"]] += 1
+        for inquiry in tables["inquiries"]:
+            reply = inquiry["first_response_at"]
+            if reply is None:
+                c["inquiry", "unanswered"] += 1
+                continue
+            c["inquiry", "answered before A" if reply < a else "answered at or after A"] += 1
+            wait = reply - inquiry["received_at"]
+            if wait == 24 * HOUR:
+                c["inquiry", "answered in exactly 24 h"] += 1
+            if wait == 24 * HOUR + MICRO:
+                c["inquiry", "answered in 24 h and 1 µs"] += 1
+        # Edges count warehouses (not rows) with a timestamp there.
+        reached = set()
+        for table, columns in EVENT_COLUMNS.items():
+            for row in tables[table]:
+                for column in columns:
+                    if row[column] is None:
+                        continue
+                    for edge, instants in edges.items():
+                        for instant in instants:
+                            nudge = EDGE_NUDGES.get(row[column] - instant)
+                            if nudge is not None:
+                                reached |= {("edge", edge, nudge), ("edge", column, edge, nudge)}
+        c.update(reached)
+
+    def answers(self, kind: str, rows: list[dict]) -> None:
+        c = self.counts
+        if kind in ("history", "trends"):
+            c[kind, "non-empty" if any(self.busy(kind, row) for row in rows) else "empty"] += 1
+        for row in rows:
+            if kind == "outcomes":
+                c[kind, "rows"] += 1
+                c[kind, "with deals"] += row["deals_next_6m"] > 0
+                c[kind, "with upheld claims"] += row["upheld_claims_next_6m"] > 0
+                c[kind, "with refunds"] += row["refunds_next_6m_usd"] > 0
+            elif kind == "monthly":
+                c[kind, "rows"] += 1
+                c[kind, "with covered deals"] += row["covered_deals"] > 0
+                c[kind, "with uncovered GMV"] += row["gmv_usd"] > row["covered_gmv_usd"]
+                c[kind, "with claims"] += row["claims"] > 0
+            elif kind == "trends":
+                c[kind, "months with deals"] += row["deals"] > 0
+                c[kind, "months with inquiries"] += row["inquiries"] > 0
+                c[kind, "months with a median wait"] += row["median_response_hours"] is not None
+                rate = row["on_time_rate"]
+                if rate is not None:
+                    c[kind, "on-time rate", "0" if rate == 0 else "1" if rate == 1 else "between"] += 1
+        if kind == "history":
+            filed = [row["filed_at"] for row in rows]
+            c[kind, "tie in filed_at"] += len(set(filed)) < len(filed)
+
+    @staticmethod
+    def busy(kind: str, row: dict) -> bool:
+        return kind == "history" or row["deals"] > 0 or row["shipments"] > 0 or row["inquiries"] > 0
+
+    def assert_reached(self) -> None:
+        c = self.counts
+        report = dict(sorted(c.items(), key=str))
+        facts = [
+            *(("order", status) for status in ORDER_STATUSES),
+            ("order", "covered"),
+            ("order", "uncovered"),
+            *(("claim", status) for status in CLAIM_STATUSES),
+            *(("claim", reason) for reason in CLAIM_REASONS),
+            *((when, day) for when in ("as_of", "first month") for day in ("on the 1st", "off the 1st")),
+            ("inquiry", "unanswered"),
+            ("inquiry", "answered before A"),
+            ("inquiry", "answered at or after A"),
+            ("inquiry", "answered in exactly 24 h"),
+            ("inquiry", "answered in 24 h and 1 µs"),
+            ("outcomes", "with deals"),
+            ("outcomes", "with upheld claims"),
+            ("outcomes", "with refunds"),
+            ("monthly", "with covered deals"),
+            ("monthly", "with uncovered GMV"),
+            ("monthly", "with claims"),
+            ("trends", "non-empty"),
+            ("trends", "months with deals"),
+            ("trends", "months with inquiries"),
+            ("trends", "months with a median wait"),
+            *(("trends", "on-time rate", rate) for rate in ("0", "1", "between")),
+            ("history", "non-empty"),
+            ("history", "empty"),
+            ("history", "tie in filed_at"),
+            ("freshness", "a timestamp past the activity bound"),
+        ]
+        for fact in facts:
+            assert c[fact] >= MIN_REACHED, (fact, report)
+        for edge in ("A - 365 d", "A - 182 d", "A - 30 d", "A", "A + 182 d", "a month start"):
+            for nudge in EDGE_NUDGES.values():
+                assert c["edge", edge, nudge] >= MIN_REACHED, (edge, nudge, report)
+        for column, edge in DECIDING_EDGES:
+            for nudge in EDGE_NUDGES.values():
+                assert c["edge", column, edge, nudge] >= MIN_ON_DECIDING_EDGE, (column, edge, nudge, report)
+
+
+def assert_matches_reference(engine, dates: dict, tables: dict, coverage: "Coverage | None" = None) -> None:
     replace_rows(engine, tables)
     as_of = dates["as_of"]
+    if coverage is not None:
+        coverage.tables(dates, tables)
     supplier_ids = [s["supplier_id"] for s in tables["suppliers"]]
     with engine.connect() as conn:
+        outcomes = reference.outcomes(tables, as_of)
+        monthly = reference.program_monthly(tables, dates["first_month"], as_of)
+        if coverage is not None:
+            coverage.answers("outcomes", outcomes)
+            coverage.answers("monthly", monthly)
         assert_rows(
             fetch_outcomes(conn, as_of).rows(named=True),
-            reference.outcomes(tables, as_of),
+            outcomes,
             {name for name in OUTCOMES_SCHEMA if name.endswith("_usd")},
             set(),
             f"outcomes at A0 {as_of}",
         )
         assert_rows(
             fetch_program_monthly(conn, dates["first_month"], as_of).rows(named=True),
-            reference.program_monthly(tables, dates["first_month"], as_of),
+            monthly,
             {name for name in PROGRAM_MONTHLY_SCHEMA if name.endswith("_usd")},
             set(),
             f"program monthly in [{dates['first_month']}, {as_of})",
@@ -228,9 +444,14 @@ def assert_matches_reference(engine, dates: dict, tables: dict) -> None:
         for sid in [*supplier_ids, max(supplier_ids) + 1]:
             trends = fetch_supplier_trends(conn, sid, as_of, dates["months"])
             assert trends.columns == list(TREND_COLUMNS)
+            expected_trends = reference.supplier_trends(tables, sid, as_of, dates["months"])
+            expected_history = reference.claim_history(tables, sid, as_of)
+            if coverage is not None:
+                coverage.answers("trends", expected_trends)
+                coverage.answers("history", expected_history)
             assert_rows(
                 trends.rows(named=True),
-                reference.supplier_trends(tables, sid, as_of, dates["months"]),
+                expected_trends,
                 {"value_usd"},
                 {"on_time_rate", "median_response_hours"},
                 f"trends of supplier {sid}, {dates['months']} months to {as_of}",
@@ -239,12 +460,17 @@ def assert_matches_reference(engine, dates: dict, tables: dict) -> None:
             assert history.columns == list(CLAIM_HISTORY_SCHEMA)
             assert_rows(
                 history.rows(named=True),
-                reference.claim_history(tables, sid, as_of),
+                expected_history,
                 {"refund_usd", "order_amount_usd"},
                 set(),
                 f"claim history of supplier {sid} before {as_of}",
             )
-        assert fetch_freshness(conn) == reference.freshness(tables)
+        freshness = reference.freshness(tables)
+        if coverage is not None:
+            coverage.counts["freshness", "a timestamp past the activity bound"] += (
+                freshness["ignored_after"] is not None
+            )
+        assert fetch_freshness(conn) == freshness
         # Each column's latest value too: the overall latest alone would hide a column left out.
         assert dict(conn.execute(freshness_statement()).mappings().one()) == reference.latest_timestamps(tables)
 
@@ -265,22 +491,28 @@ def postgresql_engine(pg_server):
     engine.dispose()
 
 
-def test_duckdb_matches_the_reference(duckdb_engine):
-    @settings(EXAMPLES, max_examples=100 * SCALE)
+def check_examples(engine) -> None:
+    """Every query on `engine` against the reference over the seeded examples, and their coverage asserted.
+
+    Both engines run this one function, so (derandomised by its source) they check the same warehouses.
+    """
+    coverage = Coverage()
+
+    @settings(EXAMPLES, max_examples=EXAMPLE_COUNT * SCALE)
     @given(warehouses())
     def check(case):
-        assert_matches_reference(duckdb_engine, *case)
+        assert_matches_reference(engine, *case, coverage=coverage)
 
     check()
+    coverage.assert_reached()
+
+
+def test_duckdb_matches_the_reference(duckdb_engine):
+    check_examples(duckdb_engine)
 
 
 def test_postgresql_matches_the_reference(postgresql_engine):
-    @settings(EXAMPLES, max_examples=30 * SCALE)
-    @given(warehouses())
-    def check(case):
-        assert_matches_reference(postgresql_engine, *case)
-
-    check()
+    check_examples(postgresql_engine)
 
 
 # The reference itself, on numbers worked out by hand.

@@ -15,8 +15,19 @@ from tests.warehouse import duckdb_memory_engine, load_rows
 
 REFUND_RULE = "(only refunded and partially_refunded claims pay out)"
 
+
+def nul_in_header(headers, tables):
+    """suppliers.csv's header names the column "na\\0me" (a binary file saved as .csv)."""
+    headers["suppliers"][1] = "na\x00me"
+
+
 # (the change, every problem it causes, in the order reported: by file, row, column, then message)
 CASES = {
+    # The file is refused whole, in words, and no other problem of it is listed.
+    "a NUL byte in a header": (
+        nul_in_header,
+        ["suppliers.csv: the header row holds a NUL byte: this is not a CSV export"],
+    ),
     "shipped before placed": (
         change("orders", 1, "shipped_at", "2024-02-28 00:00:00"),
         [

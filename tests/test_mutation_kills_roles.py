@@ -5,6 +5,11 @@ cannot be used says (by its file name), and the domain of an address whose local
 Expected words are written out by hand.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from auth.roles import (
@@ -17,6 +22,8 @@ from auth.roles import (
     role_label,
     roles_for,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -100,3 +107,21 @@ def test_a_role_map_file_that_cannot_be_used_says_so_by_its_name(tmp_path, monke
 def test_an_owner_or_admin_may_take_every_action(role, action):
     # "Only policy owners and admins run, supersede or publish" assessments and save policies: they may.
     assert require(role, action) is None
+
+
+def test_the_role_map_is_read_as_utf8_whatever_the_locale(tmp_path):
+    # A role map holding a non-ASCII address ("zoë"), read by a process whose locale encoding is ASCII (the
+    # C locale without Python's UTF-8 mode): the file is UTF-8, so zoë is found (read with the locale's
+    # encoding, the file "is not UTF-8 text").
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[roles]\n"zoë@example.com" = "executive"\n', encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    script = (
+        "import locale, sys; from auth.roles import load_role_map; "
+        "print(locale.getpreferredencoding(False), load_role_map(sys.argv[1]).role_for('zo\\u00eb@example.com'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(roles)], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ANSI_X3.4-1968", "executive"]
