@@ -14,7 +14,7 @@ from app_pages.sections.context import View
 from store import assessments as store
 from ui import columns
 from ui import format as fmt
-from ui.assess_charts import CONFIG, badge_timeline_figure
+from ui.assess_charts import badge_timeline_chart
 from ui.explain import escape_markdown
 
 
@@ -98,7 +98,7 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, str] | N
     if history.is_empty():
         st.info("No recorded assessment includes this supplier yet: its badge history starts with the next one.")
         return
-    st.plotly_chart(badge_timeline_figure(history), config=CONFIG, key="badge_timeline")
+    st.vega_lite_chart(spec=badge_timeline_chart(history), key="badge_timeline")
     record = history.select(
         "as_of", "badge", "kept_under_grace", "ta_amount_usd", "failed_rules", "policy_name", "run_id"
     )

@@ -18,7 +18,7 @@ from policy.flip import explain as flip_explain
 from queries import cached
 from ui import columns
 from ui import format as fmt
-from ui.charts import CONFIG, deals_value_figure, on_time_figure, response_time_figure
+from ui.charts import trend_charts
 from ui.explain import BADGE_LABELS, badge_reason, escape_markdown, explain_rules
 from ui.exposure import over_amount_flag
 from ui.widgets import csv_download
@@ -91,18 +91,15 @@ def projection(view: View, features: pl.DataFrame, supplier_id: int) -> tuple[st
 
 @st.cache_resource(ttl=cached.TTL, max_entries=256, show_spinner=False)
 def trend_figures(url: str, version: str, supplier_id: int, as_of, min_on_time: float, max_hours: float):
-    """The three trend charts of one supplier, or None when it has no activity to chart: built once per
-    (data version, as-of date, the two thresholds they draw), so reopening a profile only sends them."""
+    """The three trend charts of one supplier (Vega-Lite specs, or the sentence for a chart with nothing to
+    draw), or None when it has no activity at all: built once per (data version, as-of date, the two
+    thresholds they draw), so reopening a profile only sends them."""
     monthly = cached.supplier_trends(url, supplier_id, as_of)
     if monthly.is_empty() or (
         monthly["deals"].sum() == 0 and monthly["shipments"].sum() == 0 and monthly["inquiries"].sum() == 0
     ):
         return None
-    return (
-        deals_value_figure(monthly),
-        on_time_figure(monthly, min_on_time),
-        response_time_figure(monthly, max_hours),
-    )
+    return trend_charts(monthly, min_on_time, max_hours)
 
 
 def trends(view: View, supplier_id: int) -> None:
@@ -116,7 +113,10 @@ def trends(view: View, supplier_id: int) -> None:
         return
     charts = st.columns(3)
     for where, figure, key in zip(charts, figures, ("trend_deals", "trend_on_time", "trend_response"), strict=True):
-        where.plotly_chart(figure, config=CONFIG, key=key)
+        if isinstance(figure, str):
+            where.info(figure)
+        else:
+            where.vega_lite_chart(spec=figure, key=key)
 
 
 @st.cache_resource(ttl=cached.TTL, max_entries=256, show_spinner=False)
