@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 import pyarrow as pa
 import pytest
+from streamlit.testing.v1.element_tree import Caption, Markdown
 
 from policy import Policy
 from store import assessments as assessments_store
@@ -203,6 +204,23 @@ def _profile_sections(supplier_id: int):
     render_badge_history(view, live, projection=("not_qualified", "at the 2024-07-01 assessment"))
 
 
+def card_tiles(at) -> list[tuple[str, str]]:
+    """The (label, value) tiles of the page in order (ui.widgets.card_tile: a caption, then a bold value)."""
+    nodes = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            nodes.append(child)
+            walk(child)
+
+    walk(at.main)
+    return [
+        (label.value, value.value.strip("*").replace("\\", ""))
+        for label, value in zip(nodes, nodes[1:], strict=False)
+        if type(label) is Caption and type(value) is Markdown and value.value.startswith("**")
+    ]
+
+
 def timelines(at) -> int:
     """How many badge timelines the page drew (Vega-Lite charts with the timeline's title)."""
     titles = [json.loads(c.proto.spec)["title"]["text"] for c in at.get("vega_lite_chart")]
@@ -227,8 +245,9 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     # Supplier 2 at the published 2024-06-01 run: kept under grace, two November deals worth 8,000 in 12 months.
-    assert metrics["Badge"] == "Qualified (under grace)"
-    assert metrics["Covered deals, 12 months"] == "2" and metrics["Deal value, 12 months"] == "$8,000"
+    published = dict(card_tiles(at)[:5])  # the storefront card's five tiles come first
+    assert published["Badge"] == "Qualified (under grace)"
+    assert published["Covered deals, 12 months"] == "2" and published["Deal value, 12 months"] == "$8,000"
     assert metrics["Published badge"] == "Qualified (under grace)"
     assert metrics["Live standing"] == "Not qualified"  # the default policy, no deals in six months
     assert metrics["Projected badge"] == "Not qualified"
@@ -275,9 +294,11 @@ def test_the_supplier_profile_shows_the_published_card_and_the_timeline(make_app
     # Published 2024-06-01 (grace 1): kept under grace. Live at 2024-06-11 under the same policy: no deals.
     assert metrics["Published badge"] == "Qualified (under grace)"
     assert metrics["Live standing"] == "Not qualified"
-    # The storefront card shows the published badge; the live figures below it say the live one.
-    assert [m.value for m in at.metric if m.label == "Badge"] == ["Qualified (under grace)"]
-    # The live trust card draws its values as wrapping text (sections.profile.tile): caption, then bold value.
+    # The storefront card shows the published badge, the live trust card below it the live one; both draw
+    # their values as wrapping text (ui.widgets.card_tile): caption, then bold value, never a metric.
+    badges = [value for label, value in card_tiles(at) if label == "Badge"]
+    assert badges == ["Qualified (under grace)", "Not qualified"]
+    assert not [m for m in at.metric if m.label == "Badge"]
     captions = [c.value for c in at.caption]
     assert "Storefront trust card, as a buyer sees it (live figures at the as-of date)" in captions
     assert "**Not qualified**" in [m.value for m in at.markdown]
