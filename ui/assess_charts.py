@@ -74,7 +74,8 @@ def badge_timeline_chart(history: pl.DataFrame) -> dict:
         "field": "as_of",
         "type": "temporal",
         "title": "Assessment (as-of date)",
-        "axis": {"format": "%Y-%m-%d", "formatType": "utc", "labelOverlap": True, "tickCount": "month"},
+        # Labelled as the tables write dates (an axis `format` is overridden by the utc scale's own labels).
+        "axis": {"labelExpr": "utcFormat(datum.value, '%Y-%m-%d')", "labelOverlap": True, "tickCount": "month"},
         "scale": {"type": "utc"},
     }
     if dates:  # half a month either side, so one assessment is not drawn on an axis of milliseconds
