@@ -79,7 +79,9 @@ def vetting(view, everyone: pl.DataFrame) -> None:
     if chosen_id is not None:
         open_profile(chosen_id)
     # --- The table -------------------------------------------------------------------------------------------
-    controls = st.columns([2.6, 2, 1.1, 2.5, 1.1, 1.3])  # wide enough for every label
+    # Wide enough for every label at 1440 px (the toggle's "Reverse" and its help icon need about 150 px), the
+    # toggle level with the inputs beside it.
+    controls = st.columns([2.2, 1.9, 1.1, 2.3, 1.6, 1.3], vertical_alignment="bottom")
     query = controls[0].text_input(
         "Search", key="search", placeholder="Name or supplier id", help="Plain text: matches part of a name, or an id."
     )

@@ -9,8 +9,9 @@ Then, each on a supplier not opened before (so its own figures are not cached ye
 - by link: a new tab on `supplier?supplier=ID` (a link pasted or shared), timed from navigation;
 - by row: on Supplier vetting, a click on row i of the table, timed from the click.
 
-Each open prints two times: "card", until the live trust card is drawn (what the user came for), and
-"done", until the script has finished and no spinner shows. Then the median of each. Run `uptime` beside
+Each open prints three times: "card", until the live trust card is drawn (what the user came for), "done",
+until the script has finished and no spinner shows, and "drawn", until every chart on the page has drawn
+(a Vega-Lite chart's canvas, a plotly chart's SVG). Then the median of each. Run `uptime` beside
 it: the figures depend on the machine's load.
 """
 
@@ -49,12 +50,22 @@ def busiest_suppliers(url: str, n: int) -> list[int]:
         engine.dispose()
 
 
+# True once every chart in the main area has drawn: Vega-Lite's canvas (or SVG marks), plotly's main SVG.
+CHARTS_DRAWN = """() => [...document.querySelectorAll(
+        '[data-testid="stMain"] [data-testid="stVegaLiteChart"], [data-testid="stMain"] .stPlotlyChart')]
+    .every((chart) => chart.querySelector('canvas, svg.marks, .main-svg'))"""
+
+
 def _settled(page, timeout_ms: float) -> None:
     page.get_by_text(CARD).first.wait_for(timeout=timeout_ms)
 
 
-def open_by_link(context, base_url: str, supplier_id: int, timeout_ms: float) -> tuple[float, float]:
-    """(seconds to the trust card, seconds to a finished page) for a new tab on the profile's link."""
+def _drawn(page, timeout_ms: float) -> None:
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+
+
+def open_by_link(context, base_url: str, supplier_id: int, timeout_ms: float) -> tuple[float, float, float]:
+    """(seconds to the trust card, to a finished page, to every chart drawn) for a new tab on the profile's link."""
     page = context.new_page()
     try:
         started = time.perf_counter()
@@ -62,13 +73,15 @@ def open_by_link(context, base_url: str, supplier_id: int, timeout_ms: float) ->
         _settled(page, timeout_ms)
         card = time.perf_counter() - started
         wait_for_app(page, timeout=timeout_ms)
-        return card, time.perf_counter() - started
+        done = time.perf_counter() - started
+        _drawn(page, timeout_ms)
+        return card, done, time.perf_counter() - started
     finally:
         page.close()
 
 
-def open_by_row(page, row: int, timeout_ms: float) -> tuple[int, float, float]:
-    """(supplier id, seconds to the card, seconds to a finished page) after clicking row `row` of the table."""
+def open_by_row(page, row: int, timeout_ms: float) -> tuple[int, float, float, float]:
+    """(supplier id, seconds to the card, to a finished page, to every chart drawn) after clicking row `row`."""
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
@@ -79,19 +92,22 @@ def open_by_row(page, row: int, timeout_ms: float) -> tuple[int, float, float]:
     card = time.perf_counter() - started
     wait_for_app(page, timeout=timeout_ms)
     done = time.perf_counter() - started
+    _drawn(page, timeout_ms)
+    drawn = time.perf_counter() - started
     supplier_id = int(page.url.split("supplier=")[1].split("&")[0])
     page.get_by_role("link", name="Back to Supplier vetting").click()  # not timed
     page.wait_for_url("**/suppliers**", timeout=timeout_ms)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=timeout_ms)
     wait_for_app(page, timeout=timeout_ms)
-    return supplier_id, card, done
+    return supplier_id, card, done, drawn
 
 
-def _summary(label: str, times: list[tuple[float, float]]) -> None:
-    cards, dones = [c for c, _ in times], [d for _, d in times]
+def _summary(label: str, times: list[tuple[float, float, float]]) -> None:
+    cards, dones, drawn = ([t[k] for t in times] for k in range(3))
     print(
-        f"  {label:<8} median card {statistics.median(cards):5.2f} s, done {statistics.median(dones):5.2f} s"
-        f"   (min {min(dones):.2f}, max {max(dones):.2f}; {len(times)} opens)"
+        f"  {label:<8} median card {statistics.median(cards):5.2f} s, done {statistics.median(dones):5.2f} s, "
+        f"drawn {statistics.median(drawn):5.2f} s   (done min {min(dones):.2f}, max {max(dones):.2f}; "
+        f"{len(times)} opens)"
     )
 
 
@@ -120,14 +136,15 @@ def main(argv: list[str] | None = None) -> int:
 
                 links = []
                 for supplier_id in link_ids:
-                    card, done = open_by_link(context, base_url, supplier_id, timeout_ms)
-                    links.append((card, done))
-                    print(f"  link  #{supplier_id:<6} card {card:5.2f} s   done {done:5.2f} s")
+                    card, done, drawn = open_by_link(context, base_url, supplier_id, timeout_ms)
+                    links.append((card, done, drawn))
+                    print(f"  link  #{supplier_id:<6} card {card:5.2f} s   done {done:5.2f} s   drawn {drawn:5.2f} s")
                 rows = []
                 for row in range(args.opens):
-                    supplier_id, card, done = open_by_row(vetting, row % 8, timeout_ms)
-                    rows.append((card, done))
-                    print(f"  row {row % 8} #{supplier_id:<6} card {card:5.2f} s   done {done:5.2f} s")
+                    supplier_id, card, done, drawn = open_by_row(vetting, row % 8, timeout_ms)
+                    rows.append((card, done, drawn))
+                    times = f"card {card:5.2f} s   done {done:5.2f} s   drawn {drawn:5.2f} s"
+                    print(f"  row {row % 8} #{supplier_id:<6} {times}")
                 print("Supplier profile open time:")
                 _summary("by link", links)
                 _summary("by row", rows)

@@ -12,7 +12,9 @@ import json
 from datetime import date
 
 import polars as pl
+import pyarrow as pa
 import pytest
+from streamlit.testing.v1.element_tree import Caption, Markdown
 
 from policy import Policy
 from store import assessments as assessments_store
@@ -202,6 +204,29 @@ def _profile_sections(supplier_id: int):
     render_badge_history(view, live, projection=("not_qualified", "at the 2024-07-01 assessment"))
 
 
+def card_tiles(at) -> list[tuple[str, str]]:
+    """The (label, value) tiles of the page in order (ui.widgets.card_tile: a caption, then a bold value)."""
+    nodes = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            nodes.append(child)
+            walk(child)
+
+    walk(at.main)
+    return [
+        (label.value, value.value.strip("*").replace("\\", ""))
+        for label, value in zip(nodes, nodes[1:], strict=False)
+        if type(label) is Caption and type(value) is Markdown and value.value.startswith("**")
+    ]
+
+
+def timelines(at) -> int:
+    """How many badge timelines the page drew (Vega-Lite charts with the timeline's title)."""
+    titles = [json.loads(c.proto.spec)["title"]["text"] for c in at.get("vega_lite_chart")]
+    return titles.count("Badge and Amount at each assessment")
+
+
 def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -220,8 +245,9 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     # Supplier 2 at the published 2024-06-01 run: kept under grace, two November deals worth 8,000 in 12 months.
-    assert metrics["Badge"] == "Qualified (under grace)"
-    assert metrics["Covered deals, 12 months"] == "2" and metrics["Deal value, 12 months"] == "$8,000"
+    published = dict(card_tiles(at)[:5])  # the storefront card's five tiles come first
+    assert published["Badge"] == "Qualified (under grace)"
+    assert published["Covered deals, 12 months"] == "2" and published["Deal value, 12 months"] == "$8,000"
     assert metrics["Published badge"] == "Qualified (under grace)"
     assert metrics["Live standing"] == "Not qualified"  # the default policy, no deals in six months
     assert metrics["Projected badge"] == "Not qualified"
@@ -229,8 +255,13 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert any("assessed 2024-06-01 · grace1.json · Amount $4,000" in c for c in captions), captions
     assert any("Storefront trust card, as buyers see it: published" in c for c in captions)
     assert "At the 2024-07-01 assessment · PRODUCT.md default" in captions
-    chart = at.get("plotly_chart")
-    assert len(chart) == 1
+    assert timelines(at) == 1
+    (timeline,) = [c for c in at.get("vega_lite_chart") if "Badge and Amount" in c.proto.spec]
+    points = pa.ipc.open_stream(timeline.proto.data.data).read_all().to_pylist()
+    assert [(p["as_of"], p["amount"], p["standing"]) for p in points] == [
+        ("2024-05-01", 4000, "Qualified"),
+        ("2024-06-01", 4000, "Kept under grace"),
+    ]
     history = at.dataframe[0].value
     assert [str(d)[:10] for d in history["as_of"]] == ["2024-05-01", "2024-06-01"]
     # shown as words and money (ui.columns.display), like every table
@@ -244,7 +275,7 @@ def test_profile_sections_show_published_live_and_the_timeline(warehouse, tmp_pa
     assert not fresh.exception, fresh.exception
     assert {m.label: m.value for m in fresh.metric}["Published badge"] == "Not published"
     assert any("no published assessment includes this supplier" in c.value for c in fresh.caption)
-    assert not fresh.get("plotly_chart")
+    assert timelines(fresh) == 0
     assert any("No recorded assessment includes this supplier yet" in i.value for i in fresh.info)
 
 
@@ -263,12 +294,14 @@ def test_the_supplier_profile_shows_the_published_card_and_the_timeline(make_app
     # Published 2024-06-01 (grace 1): kept under grace. Live at 2024-06-11 under the same policy: no deals.
     assert metrics["Published badge"] == "Qualified (under grace)"
     assert metrics["Live standing"] == "Not qualified"
-    # The storefront card shows the published badge; the live figures below it say the live one.
-    assert [m.value for m in at.metric if m.label == "Badge"] == ["Qualified (under grace)"]
-    # The live trust card draws its values as wrapping text (sections.profile.tile): caption, then bold value.
+    # The storefront card shows the published badge, the live trust card below it the live one; both draw
+    # their values as wrapping text (ui.widgets.card_tile): caption, then bold value, never a metric.
+    badges = [value for label, value in card_tiles(at) if label == "Badge"]
+    assert badges == ["Qualified (under grace)", "Not qualified"]
+    assert not [m for m in at.metric if m.label == "Badge"]
     captions = [c.value for c in at.caption]
     assert "Storefront trust card, as a buyer sees it (live figures at the as-of date)" in captions
     assert "**Not qualified**" in [m.value for m in at.markdown]
-    assert len(at.get("plotly_chart")) >= 1
+    assert timelines(at) == 1
     history = _tables(at, "kept_under_grace")[0]
     assert history["kept_under_grace"].tolist() == ["No", "Yes"]

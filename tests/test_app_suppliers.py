@@ -18,12 +18,10 @@ W365 = [2023-07-02, 2024-07-01), W182 = [2023-12-31, 2024-07-01), W30 = [2024-06
 Tiles: 5 suppliers, 4 enrolled, 1 qualified, amount $6,000 → "$6k", open exposure 1,000 + 2,000 → "$3k".
 """
 
-import base64
 import json
 import re
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -129,22 +127,27 @@ def _suppliers_page(at: AppTest, **params) -> AppTest:
     return at
 
 
-def charts(at: AppTest) -> list[dict]:
-    """The page's plotly figures, as the JSON the browser receives."""
-    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+TRENDS = ("Covered deals completed per month", "On-time shipping per month", "Median time to first reply per month")
 
 
-def by_month(figure: dict, trace_type: str) -> dict[str, float]:
-    """{YYYY-MM: value} of the first trace of this type, for the months with a value other than 0 or null."""
-    trace = next(t for t in figure["data"] if t["type"] == trace_type)
-    ys = trace["y"]
-    if isinstance(ys, dict):  # plotly may ship numbers as a typed array
-        ys = np.frombuffer(base64.b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
-    months = [str(x)[:7] for x in trace["x"]]
-    nonzero = {m: y for m, y in zip(months, ys, strict=True) if y not in (0, None)}
-    if trace_type == "scatter" and any(y == 0 for y in ys):  # a rate of 0 is a value too
-        nonzero |= {m: 0 for m, y in zip(months, ys, strict=True) if y == 0}
-    return nonzero
+def charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
+    """The profile's trend charts in page order: (Vega-Lite spec, its rows) as the browser receives them (Streamlit
+    sends the rows as an Arrow table)."""
+    found = []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["title"]["text"] in TRENDS:
+            found.append((spec, pa.ipc.open_stream(element.proto.data.data).read_all().to_pylist()))
+    return found
+
+
+def by_month(chart: tuple[dict, list[dict]], series: str, zero_is_a_value: bool = False) -> dict[str, float]:
+    """{YYYY-MM: value} of one series of a chart, for the months with a value other than null (or 0, unless
+    `zero_is_a_value`: a rate of 0 is a value too)."""
+    _, rows = chart
+    values = {r["month"][:7]: r["value"] for r in rows if r["series"] == series}
+    assert len(values) == 24, "24 months, one row each"
+    return {m: v for m, v in values.items() if v is not None and v == v and (v != 0 or zero_is_a_value)}
 
 
 def _printf(spec: str, value) -> str:
@@ -339,9 +342,11 @@ def test_profile_explains_every_rule_in_plain_words(app):
     # Beta's trends, by month: one covered deal of $8,750 completed 2024-02-21; its one shipment, due
     # 2024-02-11, 5 days late (on time 0 of 1); its one inquiry, in June, answered after 30 h.
     deals_value, on_time, response_time = charts(at)
-    assert by_month(deals_value, "bar") == {"2024-02": 8750}
-    assert by_month(on_time, "scatter") == {"2024-02": 0}
-    assert by_month(response_time, "scatter") == {"2024-06": 30}
+    assert [spec["title"]["text"] for spec, _ in (deals_value, on_time, response_time)] == list(TRENDS)
+    assert by_month(deals_value, "Covered deal value") == {"2024-02": 8750}
+    assert by_month(deals_value, "Covered deals") == {"2024-02": 1}
+    assert by_month(on_time, "On-time rate", zero_is_a_value=True) == {"2024-02": 0}
+    assert by_month(response_time, "Median reply") == {"2024-06": 30}
 
 
 def test_profile_projects_the_next_assessment(app):
@@ -377,11 +382,15 @@ def test_a_copied_url_reopens_the_profile_at_its_as_of_date(app):
     assert _metrics(at)["Projected badge"] == "Qualified"
     assert any(c.value.replace("\\", "").startswith("At the 2024-07-01 assessment ·") for c in at.caption)
     # The deals chart: one covered deal completed in each of Feb–May 2024 ($3,000 each), nothing else in 24 months.
-    deals_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    value, deals = deals_chart["data"]
-    assert len(deals["x"]) == 24 and deals["x"][-1].startswith("2024-05-01")
-    assert deals["y"][-4:] == [1, 1, 1, 1] and sum(deals["y"]) == 4
-    assert sum(value["y"]) == 12000
+    deals_chart, on_time = charts(at)  # no inquiry answered before 2024-06-01: a sentence, not an empty chart
+    assert on_time[0]["title"]["text"] == "On-time shipping per month"
+    assert "No reply times to chart: no inquiry was answered in the last 24 months." in [i.value for i in at.info]
+    deals = [(r["month"], r["value"]) for r in deals_chart[1] if r["series"] == "Covered deals"]
+    assert len(deals) == 24 and deals[-1][0] == "2024-05-01"
+    assert [v for _, v in deals[-4:]] == [1, 1, 1, 1] and sum(v for _, v in deals) == 4
+    assert by_month(deals_chart, "Covered deal value") == dict.fromkeys(
+        ("2024-02", "2024-03", "2024-04", "2024-05"), 3000
+    )
     at.switch_page("app_pages/supplier.py")  # AppTest reruns the page it was told, not where the app went
     at.number_input(key="supplier").set_value(3).run()
     assert [t.value for t in at.text][0] == "Gamma Young"

@@ -340,7 +340,8 @@ def test_grace_two_by_hand_on_frames():
 
 
 def test_badge_timeline_marks_grace_apart_from_holding():
-    from ui.assess_charts import badge_timeline_figure
+    from tests.test_ui_charts import vega_label
+    from ui.assess_charts import badge_timeline_chart
 
     history = pl.DataFrame(
         {
@@ -356,19 +357,32 @@ def test_badge_timeline_marks_grace_apart_from_holding():
             "failed_rules": ["", "min_orders;on_time", "min_orders"],
         }
     )
-    fig = badge_timeline_figure(history.reverse())  # any order in, dates in order out
-    assert [t.name for t in fig.data] == ["Trade Assurance Amount", "Qualified", "Kept under grace", "Not qualified"]
-    amount = fig.data[0]
-    assert list(amount.x) == [MAY, JUNE, JULY] and list(amount.y) == [4000.0, 4000.0, 0.0]
-    assert amount.line.shape == "hv"
-    kept = fig.data[2]
-    assert list(kept.x) == [JUNE] and list(kept.y) == [4000.0]
+    spec = badge_timeline_chart(history.reverse())  # any order in, dates in order out
+    rows = spec["data"]["values"]
+    assert [(r["as_of"], r["amount"], r["standing"], r["money"]) for r in rows] == [
+        ("2024-05-01", 4000.0, "Qualified", "$4,000"),
+        ("2024-06-01", 4000.0, "Kept under grace", "$4,000"),
+        ("2024-07-01", 0.0, "Not qualified", "$0"),
+    ]
+    amount, points = spec["layer"]
+    assert amount["mark"]["type"] == "line" and amount["mark"]["interpolate"] == "step-after"
+    assert amount["encoding"]["color"]["datum"] == "Trade Assurance Amount"
+    # The legend: the Amount, then the standings that occur, each in its own colour and (markers) shape.
+    color = points["encoding"]["color"]
+    assert color["field"] == "standing" and color["legend"]["orient"] == "bottom"
+    assert color["scale"]["domain"] == ["Trade Assurance Amount", "Qualified", "Kept under grace", "Not qualified"]
+    assert color["scale"]["range"] == ["#1565c0", "#2e7d32", "#f9a825", "#ef6c00"]
+    assert points["encoding"]["shape"]["scale"]["range"] == ["circle", "diamond", "cross"]
     assert (
-        kept.customdata[0]
+        rows[1]["note"]
         == "Kept under grace · policy Grace one v1 · failed: Covered deals, 6 months; On-time shipping, 6 months"
     )
-    assert fig.data[3].customdata[0] == "Not qualified · policy Grace one v2 · failed: Covered deals, 6 months"
-    assert badge_timeline_figure(history.clear()).data[0].name == "Trade Assurance Amount"
+    assert rows[2]["note"] == "Not qualified · policy Grace one v2 · failed: Covered deals, 6 months"
+    assert rows[0]["note"] == "Qualified · policy Grace one v1"
+    y = points["encoding"]["y"]  # $0 .. $4,000: round money ticks every $1,000, room above the top point
+    assert vega_label(y["axis"]["labelExpr"], 1000) == "$1k" and y["axis"]["values"] == [0, 1000, 2000, 3000, 4000]
+    assert y["scale"]["domain"] == [0, 4000 * 1.15]
+    assert badge_timeline_chart(history.clear())["data"]["values"] == []
 
 
 def test_chained_assessments_equal_the_backtest_grace_sequence(demo_warehouse):
@@ -409,7 +423,8 @@ def test_an_unreachable_app_database_exits_1_without_its_url(tmp_path, monkeypat
 
 
 def test_badge_timeline_axes_hold_every_point():
-    from ui.assess_charts import badge_timeline_figure
+    from tests.test_ui_charts import vega_label
+    from ui.assess_charts import badge_timeline_chart
 
     one = pl.DataFrame(
         {
@@ -422,6 +437,12 @@ def test_badge_timeline_axes_hold_every_point():
             "failed_rules": [""],
         }
     )
-    fig = badge_timeline_figure(one)
-    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] > 14800
-    assert list(fig.layout.xaxis.range) == [date(2024, 5, 17), date(2024, 6, 16)]  # June 1 ± 15 days
+    x, y = (badge_timeline_chart(one)["layer"][1]["encoding"][axis] for axis in ("x", "y"))
+    assert y["scale"]["domain"][0] == 0 and y["scale"]["domain"][1] > 14800
+    assert x["scale"]["domain"] == [  # June 1 ± 15 days
+        {"year": 2024, "month": 5, "date": 17, "utc": True},
+        {"year": 2024, "month": 6, "date": 16, "utc": True},
+    ]
+    always_nothing = one.with_columns(pl.lit(0.0).alias("ta_amount_usd"))
+    y = badge_timeline_chart(always_nothing)["layer"][1]["encoding"]["y"]
+    assert y["axis"]["values"] == [0] and vega_label(y["axis"]["labelExpr"], 0) == "$0"  # one tick, not six

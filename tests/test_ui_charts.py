@@ -10,11 +10,12 @@ import pytest
 from policy import DEFAULT_POLICY, RULES, Policy, evaluate
 from ui.charts import (
     badge_mix_chart,
-    deals_value_figure,
+    deals_value_chart,
     empty_sentence,
     nothing_to_draw,
-    on_time_figure,
-    response_time_figure,
+    on_time_chart,
+    response_time_chart,
+    trend_charts,
 )
 from ui.explain import (
     badge_reason,
@@ -58,14 +59,15 @@ def test_badge_mix_counts_every_badge_including_zeros():
 
 
 def test_badge_mix_axis_reads_like_the_other_charts():
-    # 120,000 not enrolled: ticks every 25,000 up to 125,000, labelled '25k' … as ui.format.count_axis does.
+    # 120,000 not enrolled, the axis a fifth longer (144,000) so the count written after the bar fits: ticks
+    # every 50,000 (144,000 / 5 = 28,800 → 50,000) up to 150,000, labelled '50k' … as ui.format.count_axis does.
     verdict = pl.DataFrame({"badge": ["qualified"] * 30_000 + ["not_enrolled"] * 120_000})
     axis = badge_mix_chart(verdict)["encoding"]["x"]
-    assert axis["axis"]["values"] == [0, 25_000, 50_000, 75_000, 100_000, 125_000]
-    assert axis["scale"]["domain"] == [0, 125_000]
-    assert vega_label(axis["axis"]["labelExpr"], 25_000) == "25k"
+    assert axis["axis"]["values"] == [0, 50_000, 100_000, 150_000]
+    assert axis["scale"]["domain"] == [0, 150_000]
+    assert vega_label(axis["axis"]["labelExpr"], 50_000) == "50k"
     assert vega_label(axis["axis"]["labelExpr"], 0) == "0"
-    assert vega_label(axis["axis"]["labelExpr"], 125_000) == "125k"
+    assert vega_label(axis["axis"]["labelExpr"], 150_000) == "150k"
     assert vega_label(axis["axis"]["labelExpr"], 1) == ""  # no label off the ticks
 
 
@@ -81,61 +83,102 @@ def vega_label(expression: str, value: float) -> str:
     return ""
 
 
+def _series(spec: dict, name: str) -> list:
+    return [row["value"] for row in spec["data"]["values"] if row["series"] == name]
+
+
+def _texts(spec: dict, name: str) -> list:
+    return [row["text"] for row in spec["data"]["values"] if row["series"] == name]
+
+
+def _labels(axis: dict) -> list[str]:
+    return [vega_label(axis["labelExpr"], value) for value in axis["values"]]
+
+
+def _threshold(spec: dict) -> tuple[float, str, str]:
+    """(value, words, baseline of the words) of a chart's dashed policy line."""
+    (layer,) = [layer for layer in spec["layer"] if "layer" in layer]
+    (row,) = layer["data"]["values"]
+    rule, words = layer["layer"]
+    assert rule["mark"]["type"] == "rule" and rule["mark"]["strokeDash"]
+    assert rule["encoding"]["y"]["field"] == words["encoding"]["y"]["field"] == "threshold"
+    return row["threshold"], row["label"], words["mark"]["baseline"]
+
+
 def test_deals_value_puts_deals_left_and_value_right():
-    fig = deals_value_figure(TRENDS)
-    bars, line = fig.data
-    assert bars.type == "bar" and line.type == "scatter"
-    assert list(bars.x) == MONTHS and list(line.x) == MONTHS
-    assert list(bars.y) == [1500.0, 0.0, 7250.5]
-    assert list(line.y) == [2, 0, 5]
-    assert bars.yaxis == "y2" and line.yaxis == "y"
-    assert fig.layout.yaxis.title.text == "Covered deals"
-    assert fig.layout.yaxis2.title.text == "Value (USD)"
-    assert fig.layout.xaxis.title.text == "Month"
+    spec = deals_value_chart(TRENDS)
+    months = ["2024-04-01", "2024-05-01", "2024-06-01"]
+    assert [r["month"] for r in spec["data"]["values"]] == months * 2
+    assert _series(spec, "Covered deal value") == [1500.0, 0.0, 7250.5]
+    assert _series(spec, "Covered deals") == [2, 0, 5]
+    assert _texts(spec, "Covered deals") == ["2", "0", "5"]
+    bars, line = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and line["mark"]["type"] == "line"
+    assert bars["transform"] == [{"filter": {"field": "series", "equal": "Covered deal value"}}]
+    assert line["transform"] == [{"filter": {"field": "series", "equal": "Covered deals"}}]
+    assert bars["encoding"]["y"]["title"] == "Value (USD)" and bars["encoding"]["y"]["axis"]["orient"] == "right"
+    assert line["encoding"]["y"]["title"] == "Covered deals" and line["encoding"]["y"]["axis"]["orient"] == "left"
+    assert spec["encoding"]["x"]["title"] == "Month"
+    assert spec["resolve"] == {"scale": {"y": "independent"}}
+    assert spec["title"]["text"] == "Covered deals completed per month"
 
 
 def test_on_time_draws_rates_with_gaps_and_the_policy_minimum():
-    fig = on_time_figure(TRENDS, 0.9)
-    (line,) = fig.data
-    assert list(line.y) == [0.75, None, 0.9]
-    assert list(line.customdata) == [4, 0, 10]
-    assert fig.layout.yaxis.title.text == "On-time rate"
-    assert fig.layout.yaxis.tickformat == ".0%"
-    (shape,) = fig.layout.shapes
-    assert shape.y0 == shape.y1 == 0.9
-    assert fig.layout.annotations[0].text == "policy minimum 90.0%"
+    spec = on_time_chart(TRENDS, 0.9)
+    assert _series(spec, "On-time rate") == [0.75, None, 0.9]  # nothing due in May: a gap, not 0 %
+    assert _texts(spec, "On-time rate") == ["75.0% of 4 shipments", "no shipment due", "90.0% of 10 shipments"]
+    line = spec["layer"][0]
+    assert line["mark"]["type"] == "line" and line["encoding"]["y"]["title"] == "On-time rate"
+    assert line["encoding"]["y"]["axis"]["format"] == ".0%"
+    # The words sit under the line: the rates near 100 % are drawn above it.
+    assert _threshold(spec) == (0.9, "policy minimum 90.0%", "top")
 
 
 def test_response_time_draws_hours_and_the_policy_maximum():
-    fig = response_time_figure(TRENDS, 12.5)
-    (line,) = fig.data
-    assert list(line.y) == [5.5, 30.0, None]
-    assert list(line.customdata) == [3, 1, 0]
-    assert fig.layout.yaxis.title.text == "Median reply (hours)"
-    assert fig.layout.shapes[0].y0 == 12.5
-    assert fig.layout.annotations[0].text == "policy maximum 12.5 h"
+    spec = response_time_chart(TRENDS, 12.5)
+    assert _series(spec, "Median reply") == [5.5, 30.0, None]
+    assert _texts(spec, "Median reply") == ["5.5 h over 3 inquiries", "30.0 h over 1 inquiry", "no inquiry answered"]
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["title"] == "Median reply (hours)"
+    # 0 .. 30 h in about five steps: 30 / 5 = 6 → a step of 10.
+    assert y["axis"]["values"] == [0, 10, 20, 30] and y["scale"]["domain"] == [0, 30]
+    assert _threshold(spec) == (12.5, "policy maximum 12.5 h", "bottom")
 
 
-def test_money_axis_reads_compact_and_hover_is_exact():
-    fig = deals_value_figure(TRENDS)  # values 0 .. 7,250.50: steps of 2,000 (7,250 / 5 = 1,450 → 2,000)
-    assert list(fig.layout.yaxis2.tickvals) == [0, 2000, 4000, 6000, 8000]
-    assert list(fig.layout.yaxis2.ticktext) == ["$0", "$2k", "$4k", "$6k", "$8k"]
-    assert list(fig.data[0].customdata) == ["$1,500.00", "$0.00", "$7,250.50"]
-    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2, 3, 4, 5]  # deals 0..5: whole ticks
+def test_response_time_axis_leaves_room_above_the_threshold():
+    spec = response_time_chart(TRENDS.with_columns(pl.lit(2.0).alias("median_response_hours")), 24)
+    # Replies of 2 h, the maximum 24 h: the axis reaches past 24 × 1.1 = 26.4 (26.4 / 5 = 5.28 → ticks every
+    # 10 h, up to 30), so the words above the line stay inside the plot.
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["axis"]["values"] == [0, 10, 20, 30] and y["scale"]["domain"] == [0, 30]
+    assert _labels(y["axis"]) == ["0", "10", "20", "30"]
+
+
+def test_money_axis_reads_compact_and_tooltip_is_exact():
+    bars, line = deals_value_chart(TRENDS)["layer"]  # values 0 .. 7,250.50: steps of 2,000 (1,450 → 2,000)
+    money = bars["encoding"]["y"]
+    assert money["axis"]["values"] == [0, 2000, 4000, 6000, 8000] and money["scale"]["domain"] == [0, 8000]
+    assert _labels(money["axis"]) == ["$0", "$2k", "$4k", "$6k", "$8k"]
+    assert _texts(deals_value_chart(TRENDS), "Covered deal value") == ["$1,500.00", "$0.00", "$7,250.50"]
+    assert line["encoding"]["y"]["axis"]["values"] == [0, 1, 2, 3, 4, 5]  # deals 0..5: whole ticks
 
 
 def test_legends_sit_below_the_plot_clear_of_title_and_axis():
-    for fig in (deals_value_figure(TRENDS), on_time_figure(TRENDS, 0.9), response_time_figure(TRENDS, 24)):
-        legend = fig.layout.legend
-        assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < -0.2
-        assert fig.layout.margin.b >= 80  # room for the x-axis title and the legend under it
+    spec = deals_value_chart(TRENDS)
+    legend = spec["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["title"] is None
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["Covered deal value", "Covered deals"]
+    for one in (on_time_chart(TRENDS, 0.9), response_time_chart(TRENDS, 24)):  # one series: no legend at all
+        assert "color" not in one["layer"][0]["encoding"]
 
 
 def test_on_time_axis_ticks_every_ten_points_and_threshold_keeps_its_decimals():
-    fig = on_time_figure(TRENDS, 0.925)
-    assert fig.layout.yaxis.dtick == 0.1 and fig.layout.yaxis.tick0 == 0
-    assert fig.layout.annotations[0].text == "policy minimum 92.5%"
-    assert fig.data[0].hovertemplate.startswith("%{y:.1%}")
+    spec = on_time_chart(TRENDS, 0.925)
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["axis"]["values"] == [round(k / 10, 6) for k in range(11)]  # 0 % … 100 % every 10 points
+    assert y["scale"]["domain"] == [-0.005, 1.005]
+    assert _threshold(spec)[1] == "policy minimum 92.5%"
+    assert _texts(spec, "On-time rate")[0] == "75.0% of 4 shipments"  # the tooltip's rate keeps one decimal
 
 
 def test_an_empty_chart_is_a_sentence():
@@ -148,10 +191,31 @@ def test_an_empty_chart_is_a_sentence():
     )
 
 
+def test_trend_charts_put_a_sentence_where_a_chart_has_nothing_to_draw():
+    deals, on_time, response = trend_charts(TRENDS, 0.9, 24)
+    assert [c["title"]["text"] for c in (deals, on_time, response)] == [
+        "Covered deals completed per month",
+        "On-time shipping per month",
+        "Median time to first reply per month",
+    ]
+    quiet = TRENDS.with_columns(
+        pl.lit(0).alias("deals"),
+        pl.lit(0.0).alias("value_usd"),
+        pl.lit(None, pl.Float64).alias("on_time_rate"),
+    )
+    deals, on_time, response = trend_charts(quiet, 0.9, 24)
+    assert deals == "No covered deals to chart: none completed in the last 24 months."
+    assert on_time == "No on-time rates to chart: no shipment was due in the last 24 months."
+    assert response["title"]["text"] == "Median time to first reply per month"
+    assert trend_charts(TRENDS.clear(), 0.9, 24)[2] == (
+        "No reply times to chart: no inquiry was answered in the last 24 months."
+    )
+
+
 def test_charts_accept_an_empty_frame():
     empty = TRENDS.clear()
-    assert list(deals_value_figure(empty).data[0].x) == []
-    assert list(on_time_figure(empty, 0.9).data[0].y) == []
+    assert deals_value_chart(empty)["data"]["values"] == []
+    assert on_time_chart(empty, 0.9)["data"]["values"] == []
     empty = badge_mix_chart(pl.DataFrame({"badge": []}, schema={"badge": pl.String}))
     assert [r["suppliers"] for r in empty["data"]["values"]] == [0, 0, 0, 0]
 

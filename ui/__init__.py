@@ -1,1 +1,1 @@
-"""Charts (DataFrame → plotly Figure) and shared widgets; no SQL."""
+"""Charts (DataFrame → Vega-Lite spec or plotly Figure) and shared widgets; no SQL."""

@@ -1,11 +1,14 @@
-"""Charts for the Overview and Supplier vetting pages: pure functions from a polars frame to a plotly Figure
-(or, for the Overview's badge mix, a Vega-Lite spec: the first chart a session draws, lighter in the browser).
+"""Charts for the Overview and the Supplier profile: pure functions from a polars frame to a Vega-Lite spec (a
+dict for st.vega_lite_chart), and the helpers that make any plotly figure read (ui.lab's, ui.backtest_charts').
 
-Each function takes exactly the columns it names, draws nothing itself and reads no state, so the tests
-check traces, values and axis titles on tiny frames.
+The Overview's badge mix and the profile's trends are Vega-Lite: the browser draws them with far less work
+than plotly figures (plotly.js is a 4.7 MB script and each figure is slow to lay out), which matters on the
+first page a session opens and on a profile opened by link. Each function takes exactly the columns it names,
+draws nothing itself and reads no state, so the tests check rows, encodings and axes on tiny frames.
 """
 
 import json
+import math
 
 import plotly.graph_objects as go
 import polars as pl
@@ -33,11 +36,6 @@ MARGIN = {"l": 10, "r": 10, "t": 50, "b": 90}
 LEGEND_GAP = 64  # px from the plot's bottom edge to the legend's top, room for tick labels and an axis title
 
 
-def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title={"text": title}, margin=MARGIN, legend=LEGEND, hovermode="x unified")
-    return fig
-
-
 def nothing_to_draw(trends: pl.DataFrame, column: str) -> bool:
     """True when `column` has no value to plot (an empty frame or only nulls): show a sentence instead."""
     return trends.is_empty() or column not in trends.columns or trends[column].drop_nulls().is_empty()
@@ -48,16 +46,64 @@ def empty_sentence(what: str, why: str) -> str:
     return f"No {what} to chart: {why}."
 
 
-def _months(trends: pl.DataFrame) -> list:
-    return trends["month"].to_list()
-
-
 def vega_axis(plotly_ticks: dict) -> dict:
     """A Vega-Lite axis with the ticks of a ui.format axis (count_axis, money_axis: tickvals and ticktext),
     so a Vega-Lite chart labels its axis exactly as the plotly charts do."""
     values, texts = plotly_ticks["tickvals"], plotly_ticks["ticktext"]
     label = "".join(f"datum.value == {v!r} ? {json.dumps(t)} : " for v, t in zip(values, texts, strict=True))
     return {"values": values, "labelExpr": label + "''"}
+
+
+# ---- Vega-Lite building blocks (also ui.charts_uptake and ui.assess_charts) ---------------------------------
+
+VEGA_HEIGHT = 320
+# Below the plot, wrapping: every entry shows, clear of the title and the x-axis title (issue 11).
+VEGA_LEGEND = {"orient": "bottom", "direction": "horizontal", "title": None, "columns": 3}
+VEGA_MONTH = {
+    "field": "month",
+    "type": "temporal",
+    "timeUnit": "utcyearmonth",
+    "title": "Month",
+    "axis": {"format": "%b %Y", "formatType": "utc", "labelOverlap": True},
+}
+
+
+def vega_chart(title: str, rows: list[dict], height: int = VEGA_HEIGHT, **spec) -> dict:
+    """A Vega-Lite spec: a title at the left, the chart's one table of rows, a height, then `spec`."""
+    return {"title": {"text": title, "anchor": "start"}, "data": {"values": rows}, "height": height, **spec}
+
+
+def vega_scale(ticks: dict) -> dict:
+    """The scale spanning a ui.format axis's ticks (first to last)."""
+    return {"domain": [min(ticks["tickvals"]), max(ticks["tickvals"])]}
+
+
+def vega_percent_axis(values: list) -> tuple[dict, dict]:
+    """(axis, scale) for a rate axis from 0 %: ui.format.percent_axis's round steps and range, labels like '90%'."""
+    spec = fmt.percent_axis(values, low=0.0, high=max([1.0, *(v for v in values if not fmt.missing(v))]))
+    low, high = spec["range"]
+    step = spec["dtick"]
+    ticks = [round(k * step, 6) for k in range(math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9) + 1)]
+    return {"values": ticks, "format": spec["tickformat"]}, {"domain": [low, high]}
+
+
+def vega_series_rows(frame: pl.DataFrame, x: str, series: dict[str, str], text) -> list[dict]:
+    """One row per row of `frame` and column of `series` ({column: label}): month (`x` as text), series, value
+    and the value as `text` formats it (the tooltip)."""
+    return [
+        {"month": str(row[x]), "series": label, "value": row[column], "text": text(row[column])}
+        for row in frame.iter_rows(named=True)
+        for column, label in series.items()
+    ]
+
+
+def vega_tooltip(x_title: str = "Month") -> list[dict]:
+    """Month, series and the value's text."""
+    return [
+        {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": x_title, "format": "%b %Y"},
+        {"field": "series", "title": "Series"},
+        {"field": "text", "title": "Value"},
+    ]
 
 
 def badge_mix_chart(verdict: pl.DataFrame) -> dict:
@@ -70,7 +116,8 @@ def badge_mix_chart(verdict: pl.DataFrame) -> dict:
     order = ("qualified", "not_qualified", "region_not_open", "not_enrolled")
     rows = [{"badge": catalogue.label(b, "badge"), "suppliers": counts[b], "text": fmt.count(counts[b])} for b in order]
     labels = [row["badge"] for row in rows]
-    ticks = fmt.count_axis([counts[b] for b in order])
+    # A fifth more room than the longest bar: its count, written after it, stays inside the chart on a phone.
+    ticks = fmt.count_axis([counts[b] for b in order] + [max(counts.values()) * 1.2])
     return {
         "title": {"text": "Badge mix", "anchor": "start"},
         "data": {"values": rows},
@@ -103,141 +150,149 @@ def badge_mix_chart(verdict: pl.DataFrame) -> dict:
     }
 
 
-def _figure(data: list, title: str, layout: dict) -> go.Figure:
-    """One Figure built in a single call (the supplier profile draws three per open: plotly's
-    update_layout / make_subplots path lookups cost several times more than one nested layout)."""
-    base = {"title": {"text": title}, "margin": MARGIN, "legend": LEGEND, "hovermode": "x unified"}
-    return go.Figure(data=data, layout={**base, **layout})
+# ---- the supplier profile's trends (Vega-Lite specs: the profile opens with no plotly.js to load) ------------
+
+DEALS, DEAL_VALUE = "Covered deals", "Covered deal value"
+ON_TIME, REPLY = "On-time rate", "Median reply"
+TREND_MONTHS = "the last 24 months"
 
 
-def deals_value_figure(trends: pl.DataFrame) -> go.Figure:
-    """Covered deals per month (line, left axis) and their value in USD (bars, right axis).
-
-    `trends`: month, deals, value_usd — one row per month, oldest first.
-    """
-    months = _months(trends)
-    values = trends["value_usd"].to_list()
-    deals = trends["deals"].to_list()
-    bars = {
-        "type": "bar",
-        "x": months,
-        "y": values,
-        "customdata": [fmt.money_exact(v) for v in values],
-        "name": "Covered deal value",
-        "marker": {"color": VALUE_COLOR},
-        "hovertemplate": "%{customdata}",
-        "xaxis": "x",
-        "yaxis": "y2",
-    }
-    line = {
-        "type": "scatter",
-        "x": months,
-        "y": deals,
-        "name": "Covered deals",
-        "mode": "lines+markers",
-        "line": {"color": DEAL_COLOR},
-        "hovertemplate": "%{y:,}",
-        "xaxis": "x",
-        "yaxis": "y",
-    }
-    layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "Month"}},
-        "yaxis": {
-            "anchor": "x",
-            "domain": [0.0, 1.0],
-            "title": {"text": "Covered deals"},
-            "rangemode": "tozero",
-            **fmt.count_axis(deals),
-        },
-        "yaxis2": {
-            "anchor": "x",
-            "overlaying": "y",
-            "side": "right",
-            "title": {"text": "Value (USD)"},
-            "rangemode": "tozero",
-            "showgrid": False,
-            **fmt.money_axis(values),
-        },
-    }
-    return _figure([bars, line], "Covered deals completed per month", layout)
+def _many(n: int, one: str, many: str) -> str:
+    return f"{fmt.count(n)} {one if n == 1 else many}"
 
 
-def _threshold(y: float, text: str, below: bool = False) -> dict:
-    """A dashed policy line across the plot with its words at the left, above it (as fig.add_hline draws
-    it) or `below` it (where a rate near 100 % leaves the words clear of the line it plots)."""
+def _threshold_layer(value: float, text: str, below: bool = False) -> dict:
+    """A dashed policy line across the plot with its words at the left, above it or `below` it (where a rate
+    near 100 % leaves the words clear of the line it plots). Its own one-row data: no line per month."""
+    y = {"field": "threshold", "type": "quantitative"}
     return {
-        "shapes": [
+        "data": {"values": [{"threshold": value, "label": text}]},
+        "layer": [
+            {"mark": {"type": "rule", "strokeDash": [6, 4], "color": THRESHOLD_COLOR}, "encoding": {"y": y}},
             {
-                "type": "line",
-                "xref": "x domain",
-                "x0": 0,
-                "x1": 1,
-                "yref": "y",
-                "y0": y,
-                "y1": y,
-                "line": {"dash": "dash", "color": THRESHOLD_COLOR, "width": 1},
-            }
-        ],
-        "annotations": [
-            {
-                "text": text,
-                "showarrow": False,
-                "xref": "x domain",
-                "x": 0,
-                "xanchor": "left",
-                "yref": "y",
-                "y": y,
-                "yanchor": "top" if below else "bottom",
-            }
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "top" if below else "bottom",
+                    "dy": 3 if below else -3,
+                    "color": THRESHOLD_COLOR,
+                },
+                "encoding": {"y": y, "x": {"value": 4}, "text": {"field": "label"}},
+            },
         ],
     }
 
 
-def on_time_figure(trends: pl.DataFrame, min_on_time_rate: float) -> go.Figure:
-    """Monthly on-time shipping rate (0..1; gaps where nothing was due) with the policy minimum as a dashed line.
+def deals_value_chart(trends: pl.DataFrame) -> dict:
+    """Covered deals per month (line, left count axis) and their value in USD (bars, right money axis).
 
-    `trends`: month, on_time_rate, shipments.
-    """
+    `trends`: month, deals, value_usd — one row per month, oldest first. Rows: one per month and series, the
+    exact value as tooltip text ('$7,250.50', '5')."""
+    values, deals = trends["value_usd"].to_list(), trends["deals"].to_list()
+    rows = vega_series_rows(trends, "month", {"value_usd": DEAL_VALUE}, fmt.money_exact)
+    rows += vega_series_rows(trends, "month", {"deals": DEALS}, fmt.count)
+    money, counts = fmt.money_axis(values), fmt.count_axis(deals)
+    color = {
+        "field": "series",
+        "type": "nominal",
+        "scale": {"domain": [DEAL_VALUE, DEALS], "range": [VALUE_COLOR, DEAL_COLOR]},
+        "legend": VEGA_LEGEND,
+    }
+    value_y = {"title": "Value (USD)", "axis": {**vega_axis(money), "orient": "right", "grid": False}}
+    return vega_chart(
+        "Covered deals completed per month",
+        rows,
+        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
+        layer=[
+            {
+                "transform": [{"filter": {"field": "series", "equal": DEAL_VALUE}}],
+                "mark": {"type": "bar"},
+                "encoding": {"y": {"field": "value", "type": "quantitative", **value_y, "scale": vega_scale(money)}},
+            },
+            {
+                "transform": [{"filter": {"field": "series", "equal": DEALS}}],
+                "mark": {"type": "line", "point": True},
+                "encoding": {
+                    "y": {
+                        "field": "value",
+                        "type": "quantitative",
+                        "title": "Covered deals",
+                        "axis": {**vega_axis(counts), "orient": "left"},
+                        "scale": vega_scale(counts),
+                    }
+                },
+            },
+        ],
+        resolve={"scale": {"y": "independent"}},
+    )
+
+
+def _line_with_threshold(title: str, rows: list[dict], y: dict, threshold: dict) -> dict:
+    """One series as a line with points (a month without a value is a gap) under a policy threshold line."""
     line = {
-        "type": "scatter",
-        "x": _months(trends),
-        "y": trends["on_time_rate"].to_list(),
-        "customdata": trends["shipments"].to_list(),
-        "name": "On-time rate",
-        "mode": "lines+markers",
-        "line": {"color": DEAL_COLOR},
-        "hovertemplate": "%{y:.1%} of %{customdata:,} shipments<extra></extra>",
+        "mark": {"type": "line", "point": True, "color": DEAL_COLOR},
+        "encoding": {"x": VEGA_MONTH, "y": {"field": "value", "type": "quantitative", **y}, "tooltip": vega_tooltip()},
     }
-    layout = {
-        "xaxis": {"title": {"text": "Month"}},
-        "yaxis": {"title": {"text": "On-time rate"}, **fmt.percent_axis(low=0.0, high=1.0)},
-        **_threshold(min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}", below=True),
-    }
-    return _figure([line], "On-time shipping per month", layout)
+    return vega_chart(title, rows, layer=[line, threshold])
 
 
-def response_time_figure(trends: pl.DataFrame, max_median_response_hours: float) -> go.Figure:
-    """Monthly median first-reply time in hours with the policy maximum as a dashed line.
+def on_time_chart(trends: pl.DataFrame, min_on_time_rate: float) -> dict:
+    """Monthly on-time shipping rate (0..1; gaps where nothing was due) with the policy minimum as a dashed line,
+    on a percent axis every 10 points. `trends`: month, on_time_rate, shipments."""
+    rows = [
+        {
+            "month": str(row["month"]),
+            "series": ON_TIME,
+            "value": row["on_time_rate"],
+            "text": "no shipment due"
+            if fmt.missing(row["on_time_rate"])
+            else f"{fmt.percent(row['on_time_rate'])} of {_many(row['shipments'], 'shipment', 'shipments')}",
+        }
+        for row in trends.iter_rows(named=True)
+    ]
+    axis, scale = vega_percent_axis([r["value"] for r in rows])
+    threshold = _threshold_layer(
+        min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}", below=True
+    )
+    return _line_with_threshold(
+        "On-time shipping per month", rows, {"title": "On-time rate", "axis": axis, "scale": scale}, threshold
+    )
 
-    `trends`: month, median_response_hours, inquiries.
-    """
-    line = {
-        "type": "scatter",
-        "x": _months(trends),
-        "y": trends["median_response_hours"].to_list(),
-        "customdata": trends["inquiries"].to_list(),
-        "name": "Median reply",
-        "mode": "lines+markers",
-        "line": {"color": DEAL_COLOR},
-        "hovertemplate": "%{y:.1f} h over %{customdata:,} inquiries<extra></extra>",
-    }
-    hours = [h for h in trends["median_response_hours"].to_list() if h is not None] + [max_median_response_hours]
-    layout = {
-        "xaxis": {"title": {"text": "Month"}},
-        "yaxis": {"title": {"text": "Median reply (hours)"}, "rangemode": "tozero", "range": [0, max(hours) * 1.1]},
-        **_threshold(max_median_response_hours, f"policy maximum {max_median_response_hours:g} h"),
-    }
-    return _figure([line], "Median time to first reply per month", layout)
+
+def response_time_chart(trends: pl.DataFrame, max_median_response_hours: float) -> dict:
+    """Monthly median first-reply time in hours with the policy maximum as a dashed line, on whole round hour
+    ticks from 0 past the threshold. `trends`: month, median_response_hours, inquiries."""
+    rows = [
+        {
+            "month": str(row["month"]),
+            "series": REPLY,
+            "value": row["median_response_hours"],
+            "text": "no inquiry answered"
+            if fmt.missing(row["median_response_hours"])
+            else f"{fmt.hours(row['median_response_hours'])} over {_many(row['inquiries'], 'inquiry', 'inquiries')}",
+        }
+        for row in trends.iter_rows(named=True)
+    ]
+    # Room above the threshold for its words ('policy maximum 24 h' sits above the line).
+    ticks = fmt.count_axis([r["value"] for r in rows] + [max_median_response_hours * 1.1])
+    threshold = _threshold_layer(max_median_response_hours, f"policy maximum {max_median_response_hours:g} h")
+    y = {"title": "Median reply (hours)", "axis": vega_axis(ticks), "scale": vega_scale(ticks)}
+    return _line_with_threshold("Median time to first reply per month", rows, y, threshold)
+
+
+def trend_charts(trends: pl.DataFrame, min_on_time_rate: float, max_median_response_hours: float) -> tuple:
+    """The profile's three trend charts, each a Vega-Lite spec or, when it has nothing to draw, the sentence
+    that stands in its place."""
+    no_deals = trends.is_empty() or (trends["deals"].sum() == 0 and trends["value_usd"].sum() == 0)
+    return (
+        empty_sentence("covered deals", f"none completed in {TREND_MONTHS}") if no_deals else deals_value_chart(trends),
+        empty_sentence("on-time rates", f"no shipment was due in {TREND_MONTHS}")
+        if nothing_to_draw(trends, "on_time_rate")
+        else on_time_chart(trends, min_on_time_rate),
+        empty_sentence("reply times", f"no inquiry was answered in {TREND_MONTHS}")
+        if nothing_to_draw(trends, "median_response_hours")
+        else response_time_chart(trends, max_median_response_hours),
+    )
 
 
 # ---- making any figure read (also the uptake charts built in ui.lab) ----------------------------------

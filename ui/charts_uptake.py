@@ -7,80 +7,46 @@ text for the tooltip); axes take their ticks from ui.format (money with at most 
 whole counts, round percents), legends sit below the plot. Tests check the rows and the encodings.
 """
 
-import math
-
 import polars as pl
 
 import catalogue
 from ui import format as fmt
-from ui.charts import vega_axis
+from ui.charts import (
+    VEGA_HEIGHT,
+    VEGA_LEGEND,
+    VEGA_MONTH,
+    vega_axis,
+    vega_chart,
+    vega_percent_axis,
+    vega_scale,
+    vega_series_rows,
+    vega_tooltip,
+)
 
 CLAIM_REASONS = catalogue.codes("claim_reason")
 REASON_LABELS = catalogue.labels("claim_reason")
-HEIGHT = 320
-LEGEND = {"orient": "bottom", "direction": "horizontal", "title": None, "columns": 3}  # wraps: every entry shows
-MONTH = {
-    "field": "month",
-    "type": "temporal",
-    "timeUnit": "utcyearmonth",
-    "title": "Month",
-    "axis": {"format": "%b %Y", "formatType": "utc", "labelOverlap": True},
-}
 COVERED_GMV, SHARE, REFUNDS = "Covered GMV", "Share of all GMV", "Refunds"
-
-
-def _chart(title: str, rows: list[dict], height: int = HEIGHT, **spec) -> dict:
-    return {"title": {"text": title, "anchor": "start"}, "data": {"values": rows}, "height": height, **spec}
-
-
-def _scale(ticks: dict) -> dict:
-    return {"domain": [min(ticks["tickvals"]), max(ticks["tickvals"])]}
-
-
-def _percent_axis(values: list) -> tuple[dict, dict]:
-    """(axis, scale) for a rate axis: ui.format.percent_axis's round steps and range, labels like '90%'."""
-    spec = fmt.percent_axis(values, low=0.0, high=max([1.0, *(v for v in values if not fmt.missing(v))]))
-    low, high = spec["range"]
-    step = spec["dtick"]
-    ticks = [round(k * step, 6) for k in range(math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9) + 1)]
-    return {"values": ticks, "format": spec["tickformat"]}, {"domain": [low, high]}
-
-
-def _series_rows(frame: pl.DataFrame, x: str, series: dict[str, str], text) -> list[dict]:
-    return [
-        {"month": str(row[x]), "series": label, "value": row[column], "text": text(row[column])}
-        for row in frame.iter_rows(named=True)
-        for column, label in series.items()
-    ]
-
-
-def _tooltip(x_title: str = "Month") -> list[dict]:
-    return [
-        {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": x_title, "format": "%b %Y"},
-        {"field": "series", "title": "Series"},
-        {"field": "text", "title": "Value"},
-    ]
 
 
 def suppliers_chart(series: pl.DataFrame, lines: dict[str, str], title: str, x: str = "as_of") -> dict:
     """One line per column of `lines` ({column: legend label}) against the as-of dates `x` (counts)."""
-    rows = _series_rows(series, x, lines, fmt.count)
+    rows = vega_series_rows(series, x, lines, fmt.count)
     ticks = fmt.count_axis([r["value"] for r in rows])
-    return _chart(
+    return vega_chart(
         title,
         rows,
         mark={"type": "line", "point": True},
         encoding={
-            "x": {**MONTH, "title": "As of"},
+            "x": {**VEGA_MONTH, "title": "As of"},
             "y": {
                 "field": "value",
                 "type": "quantitative",
                 "title": "Suppliers",
                 "axis": vega_axis(ticks),
-                "scale": _scale(ticks),
+                "scale": vega_scale(ticks),
             },
-            "color": {"field": "series", "type": "nominal", "sort": list(lines.values()), "legend": LEGEND},
-            "tooltip": _tooltip("As of"),
+            "color": {"field": "series", "type": "nominal", "sort": list(lines.values()), "legend": VEGA_LEGEND},
+            "tooltip": vega_tooltip("As of"),
         },
     )
 
@@ -88,15 +54,15 @@ def suppliers_chart(series: pl.DataFrame, lines: dict[str, str], title: str, x: 
 def covered_gmv_chart(monthly: pl.DataFrame) -> dict:
     """Covered GMV per month (bars, left money axis) and its share of all GMV (line, right percent axis), from
     ui.lab.monthly_totals rows: month, covered_gmv_usd, covered_share."""
-    rows = _series_rows(monthly, "month", {"covered_gmv_usd": COVERED_GMV}, fmt.money_exact)
-    rows += _series_rows(monthly, "month", {"covered_share": SHARE}, fmt.percent)
+    rows = vega_series_rows(monthly, "month", {"covered_gmv_usd": COVERED_GMV}, fmt.money_exact)
+    rows += vega_series_rows(monthly, "month", {"covered_share": SHARE}, fmt.percent)
     money = fmt.money_axis(monthly["covered_gmv_usd"].to_list())
-    percent_axis, percent_scale = _percent_axis(monthly["covered_share"].to_list())
-    color = {"field": "series", "type": "nominal", "scale": {"domain": [COVERED_GMV, SHARE]}, "legend": LEGEND}
-    return _chart(
+    percent_axis, percent_scale = vega_percent_axis(monthly["covered_share"].to_list())
+    color = {"field": "series", "type": "nominal", "scale": {"domain": [COVERED_GMV, SHARE]}, "legend": VEGA_LEGEND}
+    return vega_chart(
         "Covered GMV per month and its share of all GMV",
         rows,
-        encoding={"x": MONTH, "color": color, "tooltip": _tooltip()},
+        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
         layer=[
             {
                 "transform": [{"filter": {"field": "series", "equal": COVERED_GMV}}],
@@ -107,7 +73,7 @@ def covered_gmv_chart(monthly: pl.DataFrame) -> dict:
                         "type": "quantitative",
                         "title": "Covered GMV (USD)",
                         "axis": vega_axis(money),
-                        "scale": _scale(money),
+                        "scale": vega_scale(money),
                     }
                 },
             },
@@ -133,17 +99,17 @@ def claims_refunds_chart(monthly: pl.DataFrame) -> dict:
     """Claims per month stacked by reason (claims_<reason>, left count axis) and refunds (line, right money
     axis), from ui.lab.monthly_totals rows."""
     reasons = {f"claims_{reason}": REASON_LABELS[reason] for reason in CLAIM_REASONS}
-    rows = _series_rows(monthly, "month", reasons, fmt.count)
-    rows += _series_rows(monthly, "month", {"refunds_usd": REFUNDS}, fmt.money_exact)
+    rows = vega_series_rows(monthly, "month", reasons, fmt.count)
+    rows += vega_series_rows(monthly, "month", {"refunds_usd": REFUNDS}, fmt.money_exact)
     stacked = monthly.select(pl.sum_horizontal(*reasons)).to_series().to_list() if monthly.height else []
     counts = fmt.count_axis(stacked)
     money = fmt.money_axis(monthly["refunds_usd"].to_list())
     labels = [*reasons.values(), REFUNDS]
-    color = {"field": "series", "type": "nominal", "scale": {"domain": labels}, "legend": LEGEND}
-    return _chart(
+    color = {"field": "series", "type": "nominal", "scale": {"domain": labels}, "legend": VEGA_LEGEND}
+    return vega_chart(
         "Claims by reason and refunds per month",
         rows,
-        encoding={"x": MONTH, "color": color, "tooltip": _tooltip()},
+        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
         layer=[
             {
                 "transform": [{"filter": {"field": "series", "oneOf": list(reasons.values())}}],
@@ -155,7 +121,7 @@ def claims_refunds_chart(monthly: pl.DataFrame) -> dict:
                         "stack": "zero",
                         "title": "Claims",
                         "axis": vega_axis(counts),
-                        "scale": _scale(counts),
+                        "scale": vega_scale(counts),
                     }
                 },
             },
@@ -168,7 +134,7 @@ def claims_refunds_chart(monthly: pl.DataFrame) -> dict:
                         "type": "quantitative",
                         "title": "Refunds (USD)",
                         "axis": {**vega_axis(money), "orient": "right", "grid": False},
-                        "scale": _scale(money),
+                        "scale": vega_scale(money),
                     }
                 },
             },
@@ -186,10 +152,10 @@ def breakdown_chart(frame: pl.DataFrame, by: str, columns: dict[str, str], title
         for column, label in columns.items()
     ]
     ticks = fmt.count_axis([r["value"] for r in rows])
-    return _chart(
+    return vega_chart(
         title,
         rows,
-        height=max(HEIGHT, 80 + row_height * len(rows)),
+        height=max(VEGA_HEIGHT, 80 + row_height * len(rows)),
         mark={"type": "bar"},
         encoding={
             "y": {
@@ -205,9 +171,9 @@ def breakdown_chart(frame: pl.DataFrame, by: str, columns: dict[str, str], title
                 "type": "quantitative",
                 "title": "Suppliers",
                 "axis": vega_axis(ticks),
-                "scale": _scale(ticks),
+                "scale": vega_scale(ticks),
             },
-            "color": {"field": "series", "type": "nominal", "sort": list(columns.values()), "legend": LEGEND},
+            "color": {"field": "series", "type": "nominal", "sort": list(columns.values()), "legend": VEGA_LEGEND},
             "tooltip": [{"field": by, "title": catalogue.label(by)}, {"field": "series"}, {"field": "text"}],
         },
     )
@@ -226,7 +192,7 @@ def funnel_chart(stages: pl.DataFrame) -> dict:
         for row in stages.iter_rows(named=True)
     ]
     ticks = fmt.count_axis([r["suppliers"] for r in rows])
-    return _chart(
+    return vega_chart(
         "From all suppliers to qualified",
         rows,
         encoding={
@@ -236,7 +202,7 @@ def funnel_chart(stages: pl.DataFrame) -> dict:
                 "type": "quantitative",
                 "title": "Suppliers",
                 "axis": vega_axis(ticks),
-                "scale": _scale(ticks),
+                "scale": vega_scale(ticks),
             },
             "tooltip": [{"field": "stage", "title": "Stage"}, {"field": "text", "title": "Suppliers"}],
         },

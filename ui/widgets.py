@@ -1,4 +1,5 @@
-"""Widgets every page draws the same way, written once: a CSV download of a frame and a tile with a change.
+"""Widgets every page draws the same way, written once: a CSV download of a frame, a tile with a change and a
+card tile (a label and a value that wraps instead of being cut).
 
 Words and numbers come from ui.format (and so the catalogue); the CSV keeps the contract's column names and
 raw values (ui.export).
@@ -10,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from ui import format as fmt
+from ui.explain import escape_markdown
 from ui.export import csv_bytes
 
 ROWS = "{rows}"  # in a download's label: the frame's row count with separators, e.g. "Download {rows} changes"
@@ -49,3 +51,11 @@ def delta_tile(
     `now` as its delta (fmt.metric_delta: signed, ASCII minus, '0' for none, no delta when either is missing).
     A change already worked out is passed as now=change, then=0."""
     where.metric(label, value, fmt.metric_delta(now, then, kind), delta_color=delta_color, help=help, border=border)
+
+
+def card_tile(where, label: str, value: str, help: str | None = None) -> None:
+    """A label and a value that wraps instead of being cut (st.metric cuts a long value with an ellipsis, e.g.
+    'Qualified (under grace)' in a fifth of a card): our own formatted figures only, never warehouse text."""
+    with where:
+        st.caption(label, help=help)
+        st.markdown(f"**{escape_markdown(value)}**")

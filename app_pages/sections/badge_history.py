@@ -14,8 +14,9 @@ from app_pages.sections.context import View
 from store import assessments as store
 from ui import columns
 from ui import format as fmt
-from ui.assess_charts import CONFIG, badge_timeline_figure
+from ui.assess_charts import badge_timeline_chart
 from ui.explain import escape_markdown
+from ui.widgets import card_tile
 
 
 def _badge_words(row: dict) -> str:
@@ -48,12 +49,12 @@ def render_storefront_card(view: View, live: dict) -> None:
         )
         st.text(live["name"])
         st.text(f"#{live['supplier_id']} · {live['country_code']} · {live['category']}")
-        card = st.columns([1.6, 1, 1, 1, 1])
-        card[0].metric("Badge", _badge_words(row))
-        card[1].metric("Covered deals, 12 months", fmt.count(row["deals_12m"]))
-        card[2].metric("Deal value, 12 months", fmt.money(row["value_12m_usd"]))
-        card[3].metric("Replies within 24 h", fmt.percent(row["response_rate_30d"], 0))
-        card[4].metric("Median reply time", fmt.hours(row["median_response_hours_30d"]))
+        card = st.columns([1.6, 1, 1, 1, 1])  # values wrap, never cut (a metric cuts 'Qualified (under grace)')
+        card_tile(card[0], "Badge", _badge_words(row))
+        card_tile(card[1], "Covered deals, 12 months", fmt.count(row["deals_12m"]))
+        card_tile(card[2], "Deal value, 12 months", fmt.money(row["value_12m_usd"]))
+        card_tile(card[3], "Replies within 24 h", fmt.percent(row["response_rate_30d"], 0))
+        card_tile(card[4], "Median reply time", fmt.hours(row["median_response_hours_30d"]))
 
 
 def render_badge_history(view: View, live: dict, projection: tuple[str, str] | None = None) -> None:
@@ -98,7 +99,8 @@ def render_badge_history(view: View, live: dict, projection: tuple[str, str] | N
     if history.is_empty():
         st.info("No recorded assessment includes this supplier yet: its badge history starts with the next one.")
         return
-    st.plotly_chart(badge_timeline_figure(history), config=CONFIG, key="badge_timeline")
+    with st.container(key="badge_timeline"):  # a class for the browser tests to find the chart by
+        st.vega_lite_chart(spec=badge_timeline_chart(history))
     record = history.select(
         "as_of", "badge", "kept_under_grace", "ta_amount_usd", "failed_rules", "policy_name", "run_id"
     )

@@ -105,5 +105,7 @@ def test_the_profile_shows_published_live_and_the_timeline(page, assess_app, fee
     assert page.get_by_text("Storefront trust card, as buyers see it: published").is_visible()
     timeline = page.locator(".st-key-badge_timeline")
     timeline.scroll_into_view_if_needed()
-    assert timeline.locator(".js-plotly-plot").count() == 1
+    chart = timeline.locator('[data-testid="stVegaLiteChart"]')  # a Vega-Lite chart: no plotly.js to load
+    assert chart.count() == 1
+    chart.locator("canvas, svg.marks").first.wait_for(timeout=60_000)  # drawn, not only placed
     page.screenshot(path=screenshots / "badge_history.png", full_page=True)

@@ -142,7 +142,12 @@ def test_a_copied_url_reopens_the_profile(page, app_url, demo_supplier):
     wait_for_app(page)
     _no_exception(page)
     assert name in page.locator('[data-testid="stText"]').all_inner_texts()
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
+    # The three trend charts, Vega-Lite (no plotly.js to load for a profile opened by link), each drawn.
+    trends = page.locator('.st-key-profile_trends [data-testid="stVegaLiteChart"]')
+    assert trends.count() == 3
+    for k in range(3):
+        trends.nth(k).locator("canvas, svg.marks").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
 
 
 # Where the grid drew each header's text, in viewport coordinates (the grid is a canvas: glide draws with fillText).
