@@ -21,12 +21,25 @@ def nul_in_header(headers, tables):
     headers["suppliers"][1] = "na\x00me"
 
 
+def supplier_id_twice(headers, tables):
+    """suppliers.csv's header names supplier_id twice and name not at all."""
+    headers["suppliers"][1] = headers["suppliers"][0]
+
+
 # (the change, every problem it causes, in the order reported: by file, row, column, then message)
 CASES = {
     # The file is refused whole, in words, and no other problem of it is listed.
     "a NUL byte in a header": (
         nul_in_header,
         ["suppliers.csv: the header row holds a NUL byte: this is not a CSV export"],
+    ),
+    "a column twice in a header": (
+        supplier_id_twice,
+        [
+            "suppliers.csv, column supplier_id: the column appears twice in the header",
+            "suppliers.csv, column name: missing column: the header must name every column: supplier_id, name, "
+            "country_code, category, registered_at, ta_enrolled_at",
+        ],
     ),
     "shipped before placed": (
         change("orders", 1, "shipped_at", "2024-02-28 00:00:00"),
