@@ -93,7 +93,7 @@ def badge_timeline_chart(history: pl.DataFrame) -> dict:
             "domain": [AMOUNT, *(STANDINGS[c][0] for c in shown)],
             "range": [AMOUNT_COLOR, *(STANDINGS[c][1] for c in shown)],
         },
-        "legend": VEGA_LEGEND,
+        "legend": dict(VEGA_LEGEND),
     }
     shape = {
         "field": "standing",

@@ -58,6 +58,7 @@ def vega_axis(plotly_ticks: dict) -> dict:
 
 VEGA_HEIGHT = 320
 # Below the plot, wrapping: every entry shows, clear of the title and the x-axis title (issue 11).
+# Copied into each spec (dict(VEGA_LEGEND)): Streamlit fills a None legend title in the spec it draws, in place.
 VEGA_LEGEND = {"orient": "bottom", "direction": "horizontal", "title": None, "columns": 3}
 VEGA_MONTH = {
     "field": "month",
@@ -196,7 +197,7 @@ def deals_value_chart(trends: pl.DataFrame) -> dict:
         "field": "series",
         "type": "nominal",
         "scale": {"domain": [DEAL_VALUE, DEALS], "range": [VALUE_COLOR, DEAL_COLOR]},
-        "legend": VEGA_LEGEND,
+        "legend": dict(VEGA_LEGEND),
     }
     value_y = {"title": "Value (USD)", "axis": {**vega_axis(money), "orient": "right", "grid": False}}
     return vega_chart(

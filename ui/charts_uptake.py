@@ -45,7 +45,7 @@ def suppliers_chart(series: pl.DataFrame, lines: dict[str, str], title: str, x: 
                 "axis": vega_axis(ticks),
                 "scale": vega_scale(ticks),
             },
-            "color": {"field": "series", "type": "nominal", "sort": list(lines.values()), "legend": VEGA_LEGEND},
+            "color": {"field": "series", "type": "nominal", "sort": list(lines.values()), "legend": dict(VEGA_LEGEND)},
             "tooltip": vega_tooltip("As of"),
         },
     )
@@ -58,7 +58,12 @@ def covered_gmv_chart(monthly: pl.DataFrame) -> dict:
     rows += vega_series_rows(monthly, "month", {"covered_share": SHARE}, fmt.percent)
     money = fmt.money_axis(monthly["covered_gmv_usd"].to_list())
     percent_axis, percent_scale = vega_percent_axis(monthly["covered_share"].to_list())
-    color = {"field": "series", "type": "nominal", "scale": {"domain": [COVERED_GMV, SHARE]}, "legend": VEGA_LEGEND}
+    color = {
+        "field": "series",
+        "type": "nominal",
+        "scale": {"domain": [COVERED_GMV, SHARE]},
+        "legend": dict(VEGA_LEGEND),
+    }
     return vega_chart(
         "Covered GMV per month and its share of all GMV",
         rows,
@@ -105,7 +110,7 @@ def claims_refunds_chart(monthly: pl.DataFrame) -> dict:
     counts = fmt.count_axis(stacked)
     money = fmt.money_axis(monthly["refunds_usd"].to_list())
     labels = [*reasons.values(), REFUNDS]
-    color = {"field": "series", "type": "nominal", "scale": {"domain": labels}, "legend": VEGA_LEGEND}
+    color = {"field": "series", "type": "nominal", "scale": {"domain": labels}, "legend": dict(VEGA_LEGEND)}
     return vega_chart(
         "Claims by reason and refunds per month",
         rows,
@@ -173,7 +178,12 @@ def breakdown_chart(frame: pl.DataFrame, by: str, columns: dict[str, str], title
                 "axis": vega_axis(ticks),
                 "scale": vega_scale(ticks),
             },
-            "color": {"field": "series", "type": "nominal", "sort": list(columns.values()), "legend": VEGA_LEGEND},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "sort": list(columns.values()),
+                "legend": dict(VEGA_LEGEND),
+            },
             "tooltip": [{"field": by, "title": catalogue.label(by)}, {"field": "series"}, {"field": "text"}],
         },
     )
