@@ -347,6 +347,15 @@ ENTRIES: tuple[Entry, ...] = (
     _e("column", "month", "Month", "date", "The calendar month."),
     _e("column", "stage", "Stage", "text", "A step from all suppliers to qualified."),
     _e("column", "market", "Market", "text", "A country or the rest of the warehouse."),
+    _e("column", "rule", "Rule", "text", "A qualification rule of the policy."),
+    _e("column", "failing", "Not qualified and failing it", "count", "Not-qualified suppliers that fail this rule."),
+    _e(
+        "column",
+        "only_rule_failing",
+        "Failing only this rule",
+        "count",
+        "Not-qualified suppliers for whom this rule is the only one failed: they would qualify if it passed.",
+    ),
     # ---- badges, in the order they are decided ------------------------------------------------------
     _e(
         "badge",

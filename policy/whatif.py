@@ -20,7 +20,7 @@ are float sums, equal to a per-supplier sum to rounding.
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -474,24 +474,15 @@ class _Money:
         return self.amount_groups, self.covered_groups, self.expected_groups
 
     def plus(self, other: "_Money") -> "_Money":
-        return _Money(
-            self.amount + other.amount,
-            self.amount_groups + other.amount_groups,
-            self.covered + other.covered,
-            self.covered_groups + other.covered_groups,
-            self.expected + other.expected,
-            self.expected_groups + other.expected_groups,
-        )
+        return self._combine(other, 1)
 
     def minus(self, other: "_Money") -> "_Money":
-        return _Money(
-            self.amount - other.amount,
-            self.amount_groups - other.amount_groups,
-            self.covered - other.covered,
-            self.covered_groups - other.covered_groups,
-            self.expected - other.expected,
-            self.expected_groups - other.expected_groups,
-        )
+        return self._combine(other, -1)
+
+    def _combine(self, other: "_Money", sign: int) -> "_Money":
+        """Field by field, self + sign × other (the Amount stays whole dollars)."""
+        names = [f.name for f in fields(self)]
+        return _Money(*(getattr(self, n) + sign * getattr(other, n) for n in names))
 
 
 MONEY_CHANGES = ("amount_change_usd", "covered_exposure_change_usd", "expected_refunds_change_usd")

@@ -243,9 +243,9 @@ def test_an_invalid_what_if_names_the_field(lab):
 
 def test_rules_blocking_the_most(lab):
     blockers = table_in_tab(lab, "Rules")
-    by_rule = dict(zip(blockers["rule"], blockers["only_rule_failing"], strict=True))
-    assert by_rule["Covered deals, 6 months"] == 1  # TwoOrders Co
-    assert sum(by_rule.values()) == 1
+    by_rule = dict(zip(blockers["rule"], blockers["only_rule_failing"], strict=True))  # counts shown as text
+    assert by_rule["Covered deals, 6 months"] == "1"  # TwoOrders Co
+    assert [v for v in by_rule.values() if v != "0"] == ["1"]
     assert any("alone blocks the most suppliers: **Covered deals, 6 months** (1 would" in m.value for m in lab.markdown)
     assert any("failed most often: **Covered deals, 6 months** (1 of 1 not-qualified" in m.value for m in lab.markdown)
 

@@ -75,22 +75,18 @@ def show_results(features: pl.DataFrame, current: Policy, current_name: str, can
     gained_tab, lost_tab, where_tab, rules_tab, shape_tab = st.tabs(
         ["Gain", "Lose", "By country and category", "Rules", "Distributions"], key="lab_tab", bind="query-params"
     )
-    if gained_tab.open:
-        with gained_tab:
-            table_with_csv(
-                lab.supplier_changes(features, d, "gained"),
-                "suppliers who gain the badge",
-                "lab_gained",
-                "Nobody gains the badge — loosen a threshold (lower a minimum, raise a maximum) or open a country.",
-            )
-    if lost_tab.open:
-        with lost_tab:
-            table_with_csv(
-                lab.supplier_changes(features, d, "lost"),
-                "suppliers who lose the badge",
-                "lab_lost",
-                "Nobody loses the badge — tighten a threshold to see who would.",
-            )
+    for tab, which, empty in (
+        (
+            gained_tab,
+            "gained",
+            "Nobody gains the badge — loosen a threshold (lower a minimum, raise a maximum) or open a country.",
+        ),
+        (lost_tab, "lost", "Nobody loses the badge — tighten a threshold to see who would."),
+    ):
+        if tab.open:
+            with tab:
+                words = "suppliers who gain the badge" if which == "gained" else "suppliers who lose the badge"
+                table_with_csv(lab.supplier_changes(features, d, which), words, f"lab_{which}", empty)
     if where_tab.open:
         with where_tab:
             left, right = st.columns(2)
@@ -127,15 +123,9 @@ def render_blockers(w: lab.WhatIf) -> None:
             f"The rule failed most often: **{RULE_LABELS[most['rule']]}** "
             f"({fmt.count(most['failing'])} of {fmt.count(w.not_qualified)} not-qualified suppliers)."
         )
-    st.dataframe(
-        blockers,
-        hide_index=True,
-        key="lab_blockers_table",
-        column_config={
-            "failing": st.column_config.NumberColumn("not qualified and failing it"),
-            "only_rule_failing": st.column_config.NumberColumn("failing only this rule"),
-        },
-    )
+    # the table shows the rules' labels; its CSV keeps the policy's rule codes
+    columns.table(blockers, key="lab_blockers_table")
+    csv_download("Download the {rows} rules (CSV)", w.blockers, "lab_blockers.csv", "lab_blockers_csv", lazy=True)
 
 
 # A slider move changes one threshold: the other distributions are the figures drawn last time. Keyed by the
