@@ -58,8 +58,9 @@ def vega_axis(plotly_ticks: dict) -> dict:
 
 VEGA_HEIGHT = 320
 # Below the plot, wrapping: every entry shows, clear of the title and the x-axis title (issue 11).
-# Copied into each spec (dict(VEGA_LEGEND)): Streamlit fills a None legend title in the spec it draws, in place.
-VEGA_LEGEND = {"orient": "bottom", "direction": "horizontal", "title": None, "columns": 3}
+# No legend title: " ", the value Streamlit itself writes, in place, into a None legend title of a spec it draws
+# (so with None, a cached spec, or this dict, would change on its first draw). Copied into each spec all the same.
+VEGA_LEGEND = {"orient": "bottom", "direction": "horizontal", "title": " ", "columns": 3}
 VEGA_MONTH = {
     "field": "month",
     "type": "temporal",
