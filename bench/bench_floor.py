@@ -1,14 +1,15 @@
 """The floor under every page time: how long Streamlit's own front end takes to show a one-line page.
 
-    python -m bench.bench_floor [--visits 7] [--url duckdb:///PATH]
+    python -m bench.bench_floor [--visits 7] [--moves 20] [--url duckdb:///PATH]
 
 Serves a two-line script (`st.title`, `st.write`) with this repo's `.streamlit/config.toml`, by the same
 `streamlit run` flags the other benchmarks use, and opens it in Chromium on this machine: in a new browser
 context (nothing cached: a new session) and in a new tab of a context that has loaded it before (its scripts
 cached). For each it prints the medians of: the HTML's DOMContentLoaded (the front end's JavaScript fetched
-and run), the websocket opened, the heading drawn, and the script's run ended. None of this is the
-dashboard's code, so no page of it can be drawn sooner on this machine. With `--url`, the dashboard's Audit
-page (its lightest) and a supplier profile by link are timed the same way, side by side.
+and run), the websocket opened, the heading drawn, and the script's run ended. Then the median and p95 of
+a slider move and of a button click in a fragment that changes one number shown (`--moves` of each).
+None of this is the dashboard's code, so no page or move of it can be faster on this machine. With `--url`,
+the dashboard's Audit page (its lightest) and a supplier profile by link are timed the same way.
 """
 
 import argparse
@@ -25,16 +26,35 @@ from playwright.sync_api import sync_playwright
 from devtools.browser import REPO, free_port, launch_chromium, start_app, stop_app, wait_for_server
 
 HELLO = 'import streamlit as st\n\nst.title("Hello")\nst.write("One line of text.")\n'
+# The floor of a slider move and of a click: a fragment whose slider or button changes one number.
+MOVES = """import streamlit as st
+
+st.title("Moves")
+
+
+@st.fragment
+def part():
+    value = st.slider("Threshold", 0, 100, 50, key="floor_slider")
+    clicks = st.session_state.setdefault("clicks", 0)
+    if st.button("Click", key="floor_button"):
+        clicks = st.session_state["clicks"] = clicks + 1
+    st.metric("Shown", f"{value} / {clicks}")
+
+
+part()
+"""
+METRIC = """() => document.querySelector('[data-testid="stMetricValue"]')?.innerText"""
 PHASES = ("DOMContentLoaded", "websocket open", "heading", "script ended")
 
 
-def start_hello(folder: Path) -> tuple[subprocess.Popen, str]:
-    (folder / ".streamlit").mkdir()
+def start_script(folder: Path, source: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` of `source` from `folder`, with this repo's config; the process and its base URL."""
+    (folder / ".streamlit").mkdir(exist_ok=True)
     shutil.copy(REPO / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
-    (folder / "hello.py").write_text(HELLO)
+    (folder / "script.py").write_text(source)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "hello.py", "--server.address", "127.0.0.1"]
+        [sys.executable, "-m", "streamlit", "run", "script.py", "--server.address", "127.0.0.1"]
         + ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=folder,
         stdout=subprocess.PIPE,
@@ -81,6 +101,28 @@ def measure(browser, url: str, visits: int) -> dict[str, dict[str, float]]:
     }
 
 
+def moves(browser, url: str, count: int) -> dict[str, list[float]]:
+    """Milliseconds from a key press on the slider, or a click on the button, until the number has changed."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+    thumb = page.locator('.st-key-floor_slider input[type="range"]')
+    button = page.locator(".st-key-floor_button button")
+    times: dict[str, list[float]] = {"slider": [], "click": []}
+    for k in range(2 * count):
+        kind = "slider" if k % 2 == 0 else "click"
+        before = page.evaluate(METRIC)
+        started = time.perf_counter()
+        if kind == "slider":
+            thumb.press("ArrowRight" if k % 4 == 0 else "ArrowLeft")
+        else:
+            button.click()
+        page.wait_for_function(f"(before) => ({METRIC})() !== before", arg=before, timeout=60_000)
+        times[kind].append((time.perf_counter() - started) * 1000)
+    page.close()
+    return times
+
+
 def print_rows(what: str, figures: dict[str, dict[str, float]]) -> None:
     for kind, phases in figures.items():
         cells = ", ".join(f"{phase} {phases[phase]:.2f} s" for phase in PHASES)
@@ -90,15 +132,25 @@ def print_rows(what: str, figures: dict[str, dict[str, float]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visits", type=int, default=7)
+    parser.add_argument("--moves", type=int, default=20, help="slider moves and clicks timed")
     parser.add_argument("--url", help="also time the dashboard's Audit page and a profile link on this warehouse")
     parser.add_argument("--supplier", type=int, default=1, help="the supplier id whose profile link is opened")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        proc, base = start_hello(Path(tmp))
+        proc, base = start_script(Path(tmp), HELLO)
         try:
             print(f"Medians of {args.visits} visits, from navigation; Chromium and the server on this machine.")
             print_rows("a one-line Streamlit page", measure(browser, base, args.visits))
+        finally:
+            stop_app(proc)
+        proc, base = start_script(Path(tmp), MOVES)
+        try:
+            for kind, ms in moves(browser, base, args.moves).items():
+                ms.sort()
+                p95 = ms[int(0.95 * (len(ms) - 1))]
+                median = statistics.median(ms)
+                print(f"  a {kind} in a fragment changing one number: median {median:.0f} ms, p95 {p95:.0f} ms")
         finally:
             stop_app(proc)
         if args.url:
