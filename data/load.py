@@ -154,6 +154,8 @@ class _Report:
 
     def rows(self, file: str, column: str | None, mask: pl.Series, message: Callable[[int], str]) -> None:
         """Report each row where `mask` is true; `message(i)` describes row index i (0-based)."""
+        if not mask.any():  # the usual case, in one step (null is not a hit)
+            return
         hits = mask.fill_null(False).arg_true()
         self.total += len(hits)
         for i in hits.head(MAX_REPORTED).to_list():
@@ -508,28 +510,38 @@ def _parse(extract: _Extract, raw: pl.DataFrame, report: _Report) -> pl.DataFram
     names = [c.name for c in table.columns]
     # An empty field and a quoted empty string both mean null.
     raw = raw.select(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
-    for name in names:  # DuckDB would store a NUL, PostgreSQL refuses it: refused here, on every engine
-        report.rows(
-            file,
-            name,
-            raw[name].str.contains("\x00", literal=True),
-            lambda _i: "expected text without NUL bytes (\\0), found one: export the file again as plain text",
-        )
     exprs = [_parse_expr(_kind(table, n), n, WORDS.get((table.name, n))).alias(n) for n in names]
     parsed = raw.select(exprs).select(pl.col(n).cast(dtype) for n, dtype in table_schema(table).items())
+    # Every check is a row mask; all of them are computed in one pass, and only a mask with a hit is read.
+    checks: list[tuple[str, pl.Expr, Callable[[int], str]]] = []
+    for name in names:  # DuckDB would store a NUL, PostgreSQL refuses it: refused here, on every engine
+        checks.append(
+            (
+                name,
+                pl.col(f"text {name}").str.contains("\x00", literal=True),
+                lambda _i: "expected text without NUL bytes (\\0), found one: export the file again as plain text",
+            )
+        )
     for column in table.columns:
         name = column.name
         words = WORDS.get((table.name, name))
         expected = f"one of {', '.join(words)}" if words else EXPECTED[_kind(table, name)]
-        text = raw[name]
-        report.rows(
-            file,
-            name,
-            text.is_not_null() & parsed[name].is_null(),
-            lambda i, t=text, e=expected: f"expected {e}, found {_show(t[i])}",
+        text = pl.col(f"text {name}")
+        shown = raw[name]
+        checks.append(
+            (
+                name,
+                text.is_not_null() & pl.col(name).is_null(),
+                lambda i, t=shown, e=expected: f"expected {e}, found {_show(t[i])}",
+            )
         )
         if not column.nullable:
-            report.rows(file, name, text.is_null(), lambda _i, e=expected: f"expected {e}, found an empty field")
+            checks.append((name, text.is_null(), lambda _i, e=expected: f"expected {e}, found an empty field"))
+    both = pl.concat([raw.rename({n: f"text {n}" for n in names}), parsed], how="horizontal")
+    masks = both.select(mask.fill_null(False).alias(str(i)) for i, (_, mask, _) in enumerate(checks))
+    for (name, _, message), hits, mask in zip(checks, masks.sum().row(0), masks.iter_columns(), strict=True):
+        if hits:
+            report.rows(file, name, mask, message)
     return parsed
 
 
