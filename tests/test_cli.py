@@ -2,6 +2,7 @@
 PostgreSQL): the contract's columns and order, nulls, money with two decimals, policy files, errors.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -200,6 +201,21 @@ def run(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def run_here(*args: str) -> subprocess.CompletedProcess:
+    """`python -m queries scorecard ARGS` as `run` gives it, but in this process: the CLI's own `main`, its
+    standard output and error captured and argparse's exit taken as the status. For refusals, which the
+    command decides before any output; `run` (a real process) covers the entry point and a refusal too."""
+    from queries.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(["scorecard", *args])
+        except SystemExit as exc:  # argparse's usage errors
+            status = exc.code
+    return subprocess.CompletedProcess(["queries", "scorecard", *args], status, out.getvalue(), err.getvalue())
+
+
 def parse_csv(text: str) -> tuple[list[str], list[dict]]:
     """The header, and each row with rates as floats (None when empty) and every other field as text."""
     reader = csv.reader(io.StringIO(text))
@@ -322,7 +338,15 @@ def test_url_from_the_environment(duckdb_url, default_csv):
 def test_bad_policy_file_is_a_clear_error(duckdb_url, tmp_path, content, words):
     path = tmp_path / "bad.json"
     path.write_text(content)
-    assert_clean_failure(run("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(path)), *words)
+    assert_clean_failure(run_here("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(path)), *words)
+
+
+def test_a_refused_policy_file_ends_the_process_with_status_2(duckdb_url, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"max_claim_rate": 2}')
+    result = run("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(path))
+    assert result.returncode == 2
+    assert_clean_failure(result, "max_claim_rate", "between 0 and 1")
 
 
 def test_a_policy_file_with_a_utf8_bom_is_read(duckdb_url, tmp_path, default_csv):
@@ -335,17 +359,17 @@ def test_a_policy_file_with_a_utf8_bom_is_read(duckdb_url, tmp_path, default_csv
 
 def test_missing_policy_file_is_a_clear_error(duckdb_url, tmp_path):
     missing = tmp_path / "nowhere.json"
-    assert_clean_failure(run("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(missing)), "nowhere.json")
+    assert_clean_failure(run_here("--as-of", AS_OF, "--url", duckdb_url, "--policy", str(missing)), "nowhere.json")
 
 
 @pytest.mark.parametrize("as_of", ["2024-13-01", "01/07/2024", "yesterday"])
 def test_bad_date_is_a_clear_error(duckdb_url, as_of):
-    assert_clean_failure(run("--as-of", as_of, "--url", duckdb_url), "--as-of", "YYYY-MM-DD", as_of)
+    assert_clean_failure(run_here("--as-of", as_of, "--url", duckdb_url), "--as-of", "YYYY-MM-DD", as_of)
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path):
     url = f"duckdb:///{tmp_path / 'absent.duckdb'}"
-    assert_clean_failure(run("--as-of", AS_OF, "--url", url), "absent.duckdb")
+    assert_clean_failure(run_here("--as-of", AS_OF, "--url", url), "absent.duckdb")
 
 
 def test_postgresql_gives_the_same_output(pg_server, default_csv, duckdb_url):
@@ -380,7 +404,7 @@ def test_a_closed_pipe_ends_quietly(demo_warehouse):
 
 @pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "1969-12-31"])
 def test_an_as_of_date_out_of_range_is_a_usage_error_naming_it(duckdb_url, as_of):
-    result = run("--as-of", as_of, "--url", duckdb_url)
+    result = run_here("--as-of", as_of, "--url", duckdb_url)
     assert result.returncode == 2  # a usage error, not 1 (the warehouse failed)
     assert_clean_failure(result, "--as-of", "between 1970-01-01 and 2100-12-31", as_of)
     assert "warehouse" not in result.stderr
