@@ -17,6 +17,7 @@ held) and the file is still the one it created, holding no rows.
 import argparse
 import csv
 import fcntl
+import functools
 import gzip
 import io
 import os
@@ -469,6 +470,7 @@ def _kind(table: Table, name: str) -> str:
     return "text"
 
 
+@functools.lru_cache(maxsize=256)  # a few dozen (kind, column) pairs; an expression is never changed
 def _parse_expr(kind: str, name: str, words: tuple[str, ...] | None) -> pl.Expr:
     """The typed value of a text column, null where the text does not parse."""
     c = pl.col(name)
