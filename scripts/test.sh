@@ -23,11 +23,12 @@ export SPARK_LOCAL_IP=127.0.0.1
 # every pytest process and every `python -m` a test starts compiles it all again.
 unset PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-${TMPDIR:-/tmp}/trust-pycache}"
-# `--fast`: the fast loop, everything but Spark and the real browser, in two worker processes (pytest-xdist;
+# `--fast`: the fast loop, everything but Spark and the real browser, in three worker processes (pytest-xdist;
+# three beat two on two cores: some tests wait on servers and subprocesses;
 # each test file stays in one worker, each worker has its own PostgreSQL server and throwaway files).
 if [ "${1:-}" = "--fast" ]; then
   shift
-  set -- -m "not spark and not browser" -n 2 --dist loadfile "$@"
+  set -- -m "not spark and not browser" -n 3 --dist loadfile "$@"
 fi
 # duckdb's bindings print harmless reference-leak notes at interpreter exit; keep them out of the report.
 "$PY" -m pytest "$@" 2> >(grep -v -E 'nanobind|leaked|skipped remainder|refleaks' >&2)

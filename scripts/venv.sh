@@ -11,5 +11,12 @@ if [ ! -x .venv/bin/python ]; then
     exit 1
   }
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+# pip takes about 5 s to find everything already installed: skip it while the requirement files (and the
+# interpreter) are the ones last installed, as recorded in a stamp inside .venv.
+stamp=".venv/.installed-$(basename "$1")"
+wanted="$(cat requirements*.txt | sha256sum | cut -d' ' -f1) $(.venv/bin/python --version 2>&1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+  echo "$wanted" >"$stamp"
+fi
 PY=.venv/bin/python
