@@ -99,6 +99,26 @@ def vega_series_rows(frame: pl.DataFrame, x: str, series: dict[str, str], text) 
     ]
 
 
+def vega_bar_and_line(title: str, rows: list[dict], color: dict, bar: tuple[str, dict], line: tuple[str, dict]) -> dict:
+    """Two series of `rows` over months: `bar` = (series, y settings) as bars, `line` = (series, y settings) as a
+    line with points, each on its own y scale, one legend (`color`) below."""
+
+    def layer(series: str, mark: dict, y: dict) -> dict:
+        return {
+            "transform": [{"filter": {"field": "series", "equal": series}}],
+            "mark": mark,
+            "encoding": {"y": {"field": "value", "type": "quantitative", **y}},
+        }
+
+    return vega_chart(
+        title,
+        rows,
+        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
+        layer=[layer(bar[0], {"type": "bar"}, bar[1]), layer(line[0], {"type": "line", "point": True}, line[1])],
+        resolve={"scale": {"y": "independent"}},
+    )
+
+
 def vega_tooltip(x_title: str = "Month") -> list[dict]:
     """Month, series and the value's text."""
     return [
@@ -200,33 +220,26 @@ def deals_value_chart(trends: pl.DataFrame) -> dict:
         "scale": {"domain": [DEAL_VALUE, DEALS], "range": [VALUE_COLOR, DEAL_COLOR]},
         "legend": dict(VEGA_LEGEND),
     }
-    value_y = {"title": "Value (USD)", "axis": {**vega_axis(money), "orient": "right", "grid": False}}
-    return vega_chart(
-        "Covered deals completed per month",
-        rows,
-        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
-        layer=[
-            {
-                "transform": [{"filter": {"field": "series", "equal": DEAL_VALUE}}],
-                "mark": {"type": "bar"},
-                "encoding": {"y": {"field": "value", "type": "quantitative", **value_y, "scale": vega_scale(money)}},
-            },
-            {
-                "transform": [{"filter": {"field": "series", "equal": DEALS}}],
-                "mark": {"type": "line", "point": True},
-                "encoding": {
-                    "y": {
-                        "field": "value",
-                        "type": "quantitative",
-                        "title": "Covered deals",
-                        "axis": {**vega_axis(counts), "orient": "left"},
-                        "scale": vega_scale(counts),
-                    }
-                },
-            },
-        ],
-        resolve={"scale": {"y": "independent"}},
-    )
+    value_y = {
+        "title": "Value (USD)",
+        "axis": {**vega_axis(money), "orient": "right", "grid": False},
+        "scale": vega_scale(money),
+    }
+    deals_y = {"title": "Covered deals", "axis": {**vega_axis(counts), "orient": "left"}, "scale": vega_scale(counts)}
+    return vega_bar_and_line("Covered deals completed per month", rows, color, (DEAL_VALUE, value_y), (DEALS, deals_y))
+
+
+def _monthly_rows(trends: pl.DataFrame, series: str, column: str, none: str, describe) -> list[dict]:
+    """One row per month of `column` as `series`; its tooltip `describe(row)`, or `none` where it is missing."""
+    return [
+        {
+            "month": str(row["month"]),
+            "series": series,
+            "value": row[column],
+            "text": none if fmt.missing(row[column]) else describe(row),
+        }
+        for row in trends.iter_rows(named=True)
+    ]
 
 
 def _line_with_threshold(title: str, rows: list[dict], y: dict, threshold: dict) -> dict:
@@ -241,17 +254,13 @@ def _line_with_threshold(title: str, rows: list[dict], y: dict, threshold: dict)
 def on_time_chart(trends: pl.DataFrame, min_on_time_rate: float) -> dict:
     """Monthly on-time shipping rate (0..1; gaps where nothing was due) with the policy minimum as a dashed line,
     on a percent axis every 10 points. `trends`: month, on_time_rate, shipments."""
-    rows = [
-        {
-            "month": str(row["month"]),
-            "series": ON_TIME,
-            "value": row["on_time_rate"],
-            "text": "no shipment due"
-            if fmt.missing(row["on_time_rate"])
-            else f"{fmt.percent(row['on_time_rate'])} of {_many(row['shipments'], 'shipment', 'shipments')}",
-        }
-        for row in trends.iter_rows(named=True)
-    ]
+    rows = _monthly_rows(
+        trends,
+        ON_TIME,
+        "on_time_rate",
+        "no shipment due",
+        lambda row: f"{fmt.percent(row['on_time_rate'])} of {_many(row['shipments'], 'shipment', 'shipments')}",
+    )
     axis, scale = vega_percent_axis([r["value"] for r in rows])
     threshold = _threshold_layer(
         min_on_time_rate, f"policy minimum {fmt.threshold_percent(min_on_time_rate)}", below=True
@@ -264,17 +273,13 @@ def on_time_chart(trends: pl.DataFrame, min_on_time_rate: float) -> dict:
 def response_time_chart(trends: pl.DataFrame, max_median_response_hours: float) -> dict:
     """Monthly median first-reply time in hours with the policy maximum as a dashed line, on whole round hour
     ticks from 0 past the threshold. `trends`: month, median_response_hours, inquiries."""
-    rows = [
-        {
-            "month": str(row["month"]),
-            "series": REPLY,
-            "value": row["median_response_hours"],
-            "text": "no inquiry answered"
-            if fmt.missing(row["median_response_hours"])
-            else f"{fmt.hours(row['median_response_hours'])} over {_many(row['inquiries'], 'inquiry', 'inquiries')}",
-        }
-        for row in trends.iter_rows(named=True)
-    ]
+    rows = _monthly_rows(
+        trends,
+        REPLY,
+        "median_response_hours",
+        "no inquiry answered",
+        lambda row: f"{fmt.hours(row['median_response_hours'])} over {_many(row['inquiries'], 'inquiry', 'inquiries')}",
+    )
     # Room above the threshold for its words ('policy maximum 24 h' sits above the line).
     ticks = fmt.count_axis([r["value"] for r in rows] + [max_median_response_hours * 1.1])
     threshold = _threshold_layer(max_median_response_hours, f"policy maximum {max_median_response_hours:g} h")

@@ -16,6 +16,7 @@ from ui.charts import (
     VEGA_LEGEND,
     VEGA_MONTH,
     vega_axis,
+    vega_bar_and_line,
     vega_chart,
     vega_percent_axis,
     vega_scale,
@@ -64,39 +65,10 @@ def covered_gmv_chart(monthly: pl.DataFrame) -> dict:
         "scale": {"domain": [COVERED_GMV, SHARE]},
         "legend": dict(VEGA_LEGEND),
     }
-    return vega_chart(
-        "Covered GMV per month and its share of all GMV",
-        rows,
-        encoding={"x": VEGA_MONTH, "color": color, "tooltip": vega_tooltip()},
-        layer=[
-            {
-                "transform": [{"filter": {"field": "series", "equal": COVERED_GMV}}],
-                "mark": {"type": "bar"},
-                "encoding": {
-                    "y": {
-                        "field": "value",
-                        "type": "quantitative",
-                        "title": "Covered GMV (USD)",
-                        "axis": vega_axis(money),
-                        "scale": vega_scale(money),
-                    }
-                },
-            },
-            {
-                "transform": [{"filter": {"field": "series", "equal": SHARE}}],
-                "mark": {"type": "line", "point": True},
-                "encoding": {
-                    "y": {
-                        "field": "value",
-                        "type": "quantitative",
-                        "title": SHARE,
-                        "axis": {**percent_axis, "orient": "right", "grid": False},
-                        "scale": percent_scale,
-                    }
-                },
-            },
-        ],
-        resolve={"scale": {"y": "independent"}},
+    gmv_y = {"title": "Covered GMV (USD)", "axis": vega_axis(money), "scale": vega_scale(money)}
+    share_y = {"title": SHARE, "axis": {**percent_axis, "orient": "right", "grid": False}, "scale": percent_scale}
+    return vega_bar_and_line(
+        "Covered GMV per month and its share of all GMV", rows, color, (COVERED_GMV, gmv_y), (SHARE, share_y)
     )
 
 
